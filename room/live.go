@@ -1,0 +1,594 @@
+package room
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// live is a meeting running on this node. Its mutex guards the roster and
+// serialises the meeting's store writes; listeners are notified only after
+// it is released.
+type live struct {
+	mgr *Manager
+
+	mu        sync.Mutex
+	mt        *Meeting
+	parts     map[string]*member
+	banned    map[string]bool
+	ended     bool
+	gen       uint64
+	lastTouch time.Time
+}
+
+type member struct {
+	p   *Participant
+	l   Listener
+	gen uint64
+}
+
+type delivery struct {
+	l Listener
+	e Event
+}
+
+func newLive(m *Manager, mt *Meeting) *live {
+	return &live{mgr: m, mt: mt, parts: map[string]*member{}, banned: map[string]bool{}, lastTouch: m.cfg.Now()}
+}
+
+func deliver(ds []delivery) {
+	for _, d := range ds {
+		if d.l != nil {
+			d.l.Notify(d.e)
+		}
+	}
+}
+
+// canSee applies "participants cannot see each other": viewers see only
+// moderators and themselves.
+func (l *live) canSee(viewer, subject *Participant) bool {
+	if viewer.ID == subject.ID || !l.mt.Lock.HideUserList {
+		return true
+	}
+	return viewer.Role == Moderator || subject.Role == Moderator
+}
+
+// broadcast queues e about subject to every other in-room member who may see it.
+func (l *live) broadcast(ds []delivery, subject *Participant, e Event) []delivery {
+	for _, o := range l.parts {
+		if o.p.ID == subject.ID || !o.p.InRoom || o.l == nil || !l.canSee(o.p, subject) {
+			continue
+		}
+		ds = append(ds, delivery{o.l, e})
+	}
+	return ds
+}
+
+func (l *live) participants() []*Participant {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]*Participant, 0, len(l.parts))
+	for _, m := range l.parts {
+		cp := *m.p
+		out = append(out, &cp)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].JoinedAt.Before(out[j].JoinedAt) })
+	return out
+}
+
+func (l *live) ttl() time.Duration { return l.mgr.cfg.TTL }
+
+func (l *live) attach(ctx context.Context, id Identity, lis Listener) (*Member, error) {
+	if id.ParticipantID == "" || !id.Role.Valid() {
+		return nil, fmt.Errorf("%w: identity", ErrInvalid)
+	}
+	now := l.mgr.cfg.Now()
+	var ds []delivery
+	l.mu.Lock()
+	if l.ended {
+		l.mu.Unlock()
+		return nil, ErrEnded
+	}
+	if l.banned[id.ParticipantID] {
+		l.mu.Unlock()
+		return nil, ErrForbidden
+	}
+	l.gen++
+	mem := l.parts[id.ParticipantID]
+	isNew := mem == nil
+	if isNew {
+		if l.mt.MaxParticipants > 0 && len(l.parts) >= l.mt.MaxParticipants {
+			l.mu.Unlock()
+			return nil, ErrFull
+		}
+		kind := id.Kind
+		if kind == "" {
+			kind = Browser
+		}
+		p := &Participant{
+			ID: id.ParticipantID, UserID: id.UserID, Name: id.Name, AvatarURL: id.AvatarURL,
+			Role: id.Role, Kind: kind, Guest: id.Guest, JoinedAt: now,
+			InRoom: id.Role == Moderator || l.mt.Running(),
+			Muted:  l.mt.MuteOnStart,
+			Voice:  kind == Phone,
+		}
+		mem = &member{p: p}
+		l.parts[p.ID] = mem
+	} else if mem.l != nil && mem.l != lis {
+		ds = append(ds, delivery{mem.l, Event{Type: EventReplaced}})
+	}
+	mem.l, mem.gen = lis, l.gen
+	mem.p.Connected, mem.p.Disconnected = true, time.Time{}
+	changed := []*Participant{mem.p}
+	meetingChanged := false
+	if mem.p.Role == Moderator && !l.mt.Running() {
+		// The first moderator starts the conference and lets the lobby in.
+		l.mt.StartTime = now
+		meetingChanged = true
+		for _, o := range l.parts {
+			if !o.p.InRoom {
+				o.p.InRoom = true
+				changed = append(changed, o.p)
+				if o.l != nil && o != mem {
+					ds = append(ds, delivery{o.l, Event{Type: EventAdmitted}})
+				}
+			}
+		}
+	}
+	if mem.p.InRoom && !l.mt.EverJoined {
+		l.mt.EverJoined = true
+		meetingChanged = true
+	}
+	for _, p := range changed {
+		if err := l.mgr.store.PutParticipant(ctx, l.mt.Key, p, l.ttl()); err != nil {
+			l.mu.Unlock()
+			return nil, err
+		}
+	}
+	if meetingChanged {
+		if err := l.mgr.store.UpdateMeeting(ctx, l.mt, l.ttl()); err != nil {
+			l.mu.Unlock()
+			return nil, err
+		}
+	}
+	for _, p := range changed {
+		if !p.InRoom {
+			continue
+		}
+		pub := p.Public()
+		typ := EventJoined
+		if !isNew && p == mem.p {
+			typ = EventUpdated
+		}
+		if p != mem.p {
+			typ = EventJoined
+		}
+		ds = l.broadcast(ds, p, Event{Type: typ, Participant: &pub})
+	}
+	m := &Member{lv: l, id: mem.p.ID, gen: mem.gen}
+	l.mu.Unlock()
+	deliver(ds)
+	return m, nil
+}
+
+// remove deletes a participant; the caller holds l.mu.
+func (l *live) remove(ctx context.Context, ds []delivery, id string, ev EventType) ([]delivery, error) {
+	mem := l.parts[id]
+	if mem == nil {
+		return ds, ErrNotFound
+	}
+	delete(l.parts, id)
+	if ev != "" && mem.l != nil {
+		ds = append(ds, delivery{mem.l, Event{Type: ev}})
+	}
+	if mem.p.InRoom {
+		ds = l.broadcast(ds, mem.p, Event{Type: EventLeft, ParticipantID: id})
+	}
+	return ds, l.mgr.store.DeleteParticipant(ctx, l.mt.Key, id)
+}
+
+func (l *live) tick(ctx context.Context, now time.Time) {
+	var ds []delivery
+	reason := ""
+	l.mu.Lock()
+	if l.ended {
+		l.mu.Unlock()
+		return
+	}
+	grace := l.mgr.cfg.ReconnectGrace
+	for id, mem := range l.parts {
+		if !mem.p.Connected && !mem.p.Disconnected.IsZero() && now.Sub(mem.p.Disconnected) >= grace {
+			var err error
+			if ds, err = l.remove(ctx, ds, id, ""); err != nil {
+				l.mgr.log.Warn("remove after grace", "meeting", l.mt.Key, "err", err)
+			}
+		}
+	}
+	inRoom, mods := 0, 0
+	for _, mem := range l.parts {
+		if mem.p.InRoom {
+			inRoom++
+			if mem.p.Role == Moderator {
+				mods++
+			}
+		}
+	}
+	mt := l.mt
+	changed := false
+	switch {
+	case mt.Duration > 0 && now.Sub(mt.CreateTime) >= mt.Duration:
+		reason = ReasonDuration
+	case !mt.EverJoined && mt.ExpireIfNoUserJoined > 0 && now.Sub(mt.CreateTime) >= mt.ExpireIfNoUserJoined:
+		reason = ReasonNoUser
+	}
+	if mt.EverJoined && inRoom == 0 {
+		if mt.LastEmpty.IsZero() {
+			mt.LastEmpty, changed = now, true
+		}
+		if now.Sub(mt.LastEmpty) >= mt.ExpireWhenLastUserLeft && reason == "" {
+			reason = ReasonEmpty
+		}
+	} else if !mt.LastEmpty.IsZero() {
+		mt.LastEmpty, changed = time.Time{}, true
+	}
+	if mt.EndWhenNoModerator && mt.Running() && mods == 0 {
+		if mt.NoModeratorSince.IsZero() {
+			mt.NoModeratorSince, changed = now, true
+		}
+		if now.Sub(mt.NoModeratorSince) >= mt.EndWhenNoModeratorDelay && reason == "" {
+			reason = ReasonNoModerator
+		}
+	} else if !mt.NoModeratorSince.IsZero() {
+		mt.NoModeratorSince, changed = time.Time{}, true
+	}
+	if reason == "" {
+		if changed {
+			if err := l.mgr.store.UpdateMeeting(ctx, mt, l.ttl()); err != nil {
+				l.mgr.log.Warn("update meeting", "meeting", mt.Key, "err", err)
+			}
+		}
+		if now.Sub(l.lastTouch) >= l.ttl()/3 {
+			l.lastTouch = now
+			if err := l.mgr.store.Touch(ctx, mt.Key, l.ttl()); err != nil {
+				l.mgr.log.Warn("refresh TTL", "meeting", mt.Key, "err", err)
+			}
+		}
+	}
+	l.mu.Unlock()
+	deliver(ds)
+	if reason != "" {
+		if err := l.end(ctx, reason); err != nil {
+			l.mgr.log.Warn("end meeting", "meeting", mt.Key, "err", err)
+		}
+	}
+}
+
+func (l *live) end(ctx context.Context, reason string) error {
+	l.mu.Lock()
+	if l.ended {
+		l.mu.Unlock()
+		return nil
+	}
+	l.ended = true
+	var ds []delivery
+	for _, mem := range l.parts {
+		if mem.l != nil {
+			ds = append(ds, delivery{mem.l, Event{Type: EventEnded, Reason: reason, LogoutURL: l.mt.LogoutURL}})
+		}
+	}
+	key := l.mt.Key
+	l.mu.Unlock()
+	deliver(ds)
+	for _, hook := range l.mgr.forget(key) {
+		hook(key)
+	}
+	l.mgr.log.Info("meeting ended", "meeting", key, "reason", reason)
+	if err := l.mgr.wipe(ctx, key); err != nil {
+		return fmt.Errorf("wipe meeting: %w", err)
+	}
+	return nil
+}
+
+// Member is one attached connection's handle on its participant. Its
+// methods check the participant's rights; a handle replaced by a newer
+// Attach of the same participant can only Detach harmlessly.
+type Member struct {
+	lv  *live
+	id  string
+	gen uint64
+}
+
+// ID is the participant's public ID.
+func (m *Member) ID() string { return m.id }
+
+// MeetingKey is the meeting's internal key.
+func (m *Member) MeetingKey() string { return m.lv.mt.Key }
+
+// Snapshot is what a client needs on (re)connect.
+type Snapshot struct {
+	Meeting Meeting
+	Self    Public
+	Roster  []Public
+	Chat    []ChatMessage
+}
+
+// errStale marks calls from a replaced handle.
+var errStale = errors.New("room: connection replaced")
+
+// self returns the member under l.mu, or an error.
+func (m *Member) self() (*member, error) {
+	l := m.lv
+	if l.ended {
+		return nil, ErrEnded
+	}
+	mem := l.parts[m.id]
+	if mem == nil {
+		return nil, ErrNotFound
+	}
+	if mem.gen != m.gen {
+		return nil, errStale
+	}
+	return mem, nil
+}
+
+// Snapshot returns the participant's view of the meeting.
+func (m *Member) Snapshot(ctx context.Context) (*Snapshot, error) {
+	l := m.lv
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	mem, err := m.self()
+	if err != nil {
+		return nil, err
+	}
+	s := &Snapshot{Meeting: *l.mt, Self: mem.p.Public()}
+	if !mem.p.InRoom {
+		return s, nil
+	}
+	for _, o := range l.parts {
+		if o.p.InRoom && l.canSee(mem.p, o.p) {
+			s.Roster = append(s.Roster, o.p.Public())
+		}
+	}
+	sort.Slice(s.Roster, func(i, j int) bool { return s.Roster[i].Name < s.Roster[j].Name })
+	chat, err := l.mgr.store.ListChat(ctx, l.mt.Key)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range chat {
+		if c.To == "" || c.To == m.id || c.From == m.id {
+			s.Chat = append(s.Chat, *c)
+		}
+	}
+	return s, nil
+}
+
+// Chat sends a public line (to == "") or a private one to participant to.
+func (m *Member) Chat(ctx context.Context, to, text string) (*ChatMessage, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil, fmt.Errorf("%w: empty message", ErrInvalid)
+	}
+	if !utf8.ValidString(text) || utf8.RuneCountInString(text) > m.lv.mgr.cfg.MaxChatRunes {
+		return nil, fmt.Errorf("%w: message too long or not UTF-8", ErrInvalid)
+	}
+	l := m.lv
+	l.mu.Lock()
+	mem, err := m.self()
+	if err != nil {
+		l.mu.Unlock()
+		return nil, err
+	}
+	p := mem.p
+	if !p.InRoom {
+		l.mu.Unlock()
+		return nil, ErrNotInRoom
+	}
+	viewer := p.Role == Viewer
+	var target *member
+	if to != "" {
+		target = l.parts[to]
+		if target == nil || !target.p.InRoom || to == p.ID || !l.canSee(p, target.p) {
+			l.mu.Unlock()
+			return nil, fmt.Errorf("%w: no such recipient", ErrNotFound)
+		}
+		if viewer && l.mt.Lock.DisablePrivChat && target.p.Role != Moderator {
+			l.mu.Unlock()
+			return nil, fmt.Errorf("%w: private chat is locked", ErrForbidden)
+		}
+	} else if viewer && l.mt.Lock.DisablePublicChat {
+		l.mu.Unlock()
+		return nil, fmt.Errorf("%w: public chat is locked", ErrForbidden)
+	}
+	msg := &ChatMessage{ID: NewID(), From: p.ID, FromName: p.Name, To: to, Text: text, Time: l.mgr.cfg.Now().UTC()}
+	if err := l.mgr.store.AppendChat(ctx, l.mt.Key, msg, l.mgr.cfg.MaxChatLines, l.ttl()); err != nil {
+		l.mu.Unlock()
+		return nil, err
+	}
+	var ds []delivery
+	if target != nil {
+		ds = append(ds, delivery{mem.l, Event{Type: EventChat, Chat: msg}}, delivery{target.l, Event{Type: EventChat, Chat: msg}})
+	} else {
+		for _, o := range l.parts {
+			if o.p.InRoom && o.l != nil {
+				ds = append(ds, delivery{o.l, Event{Type: EventChat, Chat: msg}})
+			}
+		}
+	}
+	l.mu.Unlock()
+	deliver(ds)
+	return msg, nil
+}
+
+// update applies f to participant id (under the lock), stores it and tells
+// the room. actorMod requires the caller to be a moderator.
+func (m *Member) update(ctx context.Context, id string, actorMod bool, f func(p *Participant) error) error {
+	l := m.lv
+	l.mu.Lock()
+	mem, err := m.self()
+	if err != nil {
+		l.mu.Unlock()
+		return err
+	}
+	if !mem.p.InRoom {
+		l.mu.Unlock()
+		return ErrNotInRoom
+	}
+	if actorMod && mem.p.Role != Moderator {
+		l.mu.Unlock()
+		return ErrForbidden
+	}
+	target := l.parts[id]
+	if target == nil || !target.p.InRoom {
+		l.mu.Unlock()
+		return fmt.Errorf("%w: participant", ErrNotFound)
+	}
+	if err := f(target.p); err != nil {
+		l.mu.Unlock()
+		return err
+	}
+	if err := l.mgr.store.PutParticipant(ctx, l.mt.Key, target.p, l.ttl()); err != nil {
+		l.mu.Unlock()
+		return err
+	}
+	pub := target.p.Public()
+	ds := l.broadcast(nil, target.p, Event{Type: EventUpdated, Participant: &pub})
+	if target.l != nil {
+		ds = append(ds, delivery{target.l, Event{Type: EventUpdated, Participant: &pub}})
+	}
+	l.mu.Unlock()
+	deliver(ds)
+	return nil
+}
+
+// RaiseHand raises or lowers one's own hand.
+func (m *Member) RaiseHand(ctx context.Context, up bool) error {
+	return m.update(ctx, m.id, false, func(p *Participant) error { p.RaisedHand = up; return nil })
+}
+
+// LowerHand lowers another participant's hand (moderators only).
+func (m *Member) LowerHand(ctx context.Context, id string) error {
+	return m.update(ctx, id, true, func(p *Participant) error { p.RaisedHand = false; return nil })
+}
+
+// SetRole promotes or demotes a participant (moderators only). Phone
+// callers stay viewers.
+func (m *Member) SetRole(ctx context.Context, id string, r Role) error {
+	if !r.Valid() {
+		return fmt.Errorf("%w: role", ErrInvalid)
+	}
+	return m.update(ctx, id, true, func(p *Participant) error {
+		if p.Kind == Phone && r == Moderator {
+			return fmt.Errorf("%w: phone callers cannot moderate", ErrForbidden)
+		}
+		p.Role = r
+		return nil
+	})
+}
+
+// MediaState is what the media layer reports of a participant's tracks.
+type MediaState struct {
+	Audio, Video, Screen bool
+}
+
+// SetMedia records one's own published tracks. A muted participant cannot
+// publish audio until they unmute themselves.
+func (m *Member) SetMedia(ctx context.Context, s MediaState) error {
+	return m.update(ctx, m.id, false, func(p *Participant) error {
+		p.Audio, p.Video, p.Screen = s.Audio, s.Video, s.Screen
+		if s.Audio {
+			p.Muted = false
+		}
+		return nil
+	})
+}
+
+// Mute mutes another participant (moderators only). Nobody can be unmuted
+// by someone else: unmuting is SetMedia of the participant themself.
+func (m *Member) Mute(ctx context.Context, id string) error {
+	return m.update(ctx, id, true, func(p *Participant) error { p.Muted, p.Audio = true, false; return nil })
+}
+
+// Remove takes a participant out of the meeting (moderators only); their
+// session cannot re-enter.
+func (m *Member) Remove(ctx context.Context, id string) error {
+	l := m.lv
+	l.mu.Lock()
+	mem, err := m.self()
+	if err == nil && mem.p.Role != Moderator {
+		err = ErrForbidden
+	}
+	if err == nil && id == m.id {
+		err = fmt.Errorf("%w: cannot remove oneself", ErrInvalid)
+	}
+	var ds []delivery
+	if err == nil {
+		l.banned[id] = true
+		ds, err = l.remove(ctx, nil, id, EventRemoved)
+	}
+	l.mu.Unlock()
+	deliver(ds)
+	return err
+}
+
+// End ends the meeting for everyone (moderators only).
+func (m *Member) End(ctx context.Context) error {
+	l := m.lv
+	l.mu.Lock()
+	mem, err := m.self()
+	if err == nil && mem.p.Role != Moderator {
+		err = ErrForbidden
+	}
+	l.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return l.end(ctx, ReasonModerator)
+}
+
+// Leave takes the participant out of the meeting at once.
+func (m *Member) Leave(ctx context.Context) error {
+	l := m.lv
+	l.mu.Lock()
+	_, err := m.self()
+	var ds []delivery
+	if err == nil {
+		ds, err = l.remove(ctx, nil, m.id, "")
+	}
+	l.mu.Unlock()
+	deliver(ds)
+	return err
+}
+
+// Detach records that the connection dropped. A browser keeps its place for
+// the reconnect grace; a phone call leaves at once. A replaced handle's
+// Detach does nothing.
+func (m *Member) Detach(ctx context.Context) {
+	l := m.lv
+	l.mu.Lock()
+	mem, err := m.self()
+	if err != nil {
+		l.mu.Unlock()
+		return
+	}
+	var ds []delivery
+	mem.l = nil
+	if mem.p.Kind == Phone {
+		ds, _ = l.remove(ctx, nil, m.id, "")
+	} else {
+		mem.p.Connected, mem.p.Disconnected = false, l.mgr.cfg.Now()
+		if err := l.mgr.store.PutParticipant(ctx, l.mt.Key, mem.p, l.ttl()); err != nil {
+			l.mgr.log.Warn("store participant", "meeting", l.mt.Key, "err", err)
+		}
+		if mem.p.InRoom {
+			pub := mem.p.Public()
+			ds = l.broadcast(nil, mem.p, Event{Type: EventUpdated, Participant: &pub})
+		}
+	}
+	l.mu.Unlock()
+	deliver(ds)
+}

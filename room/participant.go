@@ -1,0 +1,104 @@
+package room
+
+import "time"
+
+// Kind tells how a participant takes part.
+type Kind string
+
+const (
+	Browser Kind = "browser"
+	Phone   Kind = "phone"
+)
+
+// Participant is one person in a meeting, as kept in the store.
+//
+// Only the fields of Public ever leave the server towards clients: UserID
+// (the platform's internal ID), Slot and anything identifying a phone
+// caller stay inside.
+type Participant struct {
+	// ID is an opaque random handle, used to address the participant in the
+	// protocol (private chat, promote). It reveals nothing.
+	ID string `json:"id"`
+	// UserID is the course platform's user ID from join; never shown.
+	UserID string `json:"userID,omitempty"`
+	// Slot is the random path segment of the participant's client URL; the
+	// session cookie is scoped to it so two tabs of one browser stay apart.
+	Slot      string    `json:"slot,omitempty"`
+	Name      string    `json:"name"`
+	AvatarURL string    `json:"avatarURL,omitempty"`
+	Role      Role      `json:"role"`
+	Kind      Kind      `json:"kind"`
+	Guest     bool      `json:"guest,omitempty"`
+	JoinedAt  time.Time `json:"joinedAt"`
+	// InRoom is false while the participant waits in the lobby.
+	InRoom bool `json:"inRoom"`
+	// Connected is false while a browser's connection is down (reconnect grace).
+	Connected    bool      `json:"connected"`
+	Disconnected time.Time `json:"disconnected,omitzero"`
+	RaisedHand   bool      `json:"raisedHand,omitempty"`
+	// Media state, owned by the media layer (issue 2) and the SIP gateway.
+	Audio  bool `json:"audio,omitempty"`
+	Muted  bool `json:"muted,omitempty"`
+	Video  bool `json:"video,omitempty"`
+	Screen bool `json:"screen,omitempty"`
+	// Voice is set for participants whose audio comes through the phone.
+	Voice bool `json:"voice,omitempty"`
+}
+
+// Public is the view of a participant that clients may see.
+type Public struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	AvatarURL  string `json:"avatarURL,omitempty"`
+	Role       Role   `json:"role"`
+	Kind       Kind   `json:"kind"`
+	InRoom     bool   `json:"inRoom"`
+	Connected  bool   `json:"connected"`
+	RaisedHand bool   `json:"raisedHand"`
+	Audio      bool   `json:"audio"`
+	Muted      bool   `json:"muted"`
+	Video      bool   `json:"video"`
+	Screen     bool   `json:"screen"`
+}
+
+// Public returns the client-safe view.
+func (p *Participant) Public() Public {
+	return Public{
+		ID: p.ID, Name: p.Name, AvatarURL: p.AvatarURL, Role: p.Role, Kind: p.Kind,
+		InRoom: p.InRoom, Connected: p.Connected, RaisedHand: p.RaisedHand,
+		Audio: p.Audio, Muted: p.Muted, Video: p.Video, Screen: p.Screen,
+	}
+}
+
+// ChatMessage is one line of chat. To is empty for the public chat, else the
+// recipient's participant ID (private 1:1 chat inside the room).
+type ChatMessage struct {
+	ID       string    `json:"id"`
+	From     string    `json:"from"`
+	FromName string    `json:"fromName"`
+	To       string    `json:"to,omitempty"`
+	Text     string    `json:"text"`
+	Time     time.Time `json:"time"`
+}
+
+// Identity is who joins: what the API join (or the SIP gateway) vouches for.
+type Identity struct {
+	ParticipantID string `json:"participantID"`
+	Name          string `json:"name"`
+	AvatarURL     string `json:"avatarURL,omitempty"`
+	Role          Role   `json:"role"`
+	Kind          Kind   `json:"kind"`
+	UserID        string `json:"userID,omitempty"`
+	Guest         bool   `json:"guest,omitempty"`
+}
+
+// Session binds a browser's session cookie to an identity in a meeting. The
+// token is the cookie value; the store keeps only its hash, indexed by
+// meeting so that the meeting's wipe removes it.
+type Session struct {
+	MeetingKey string   `json:"meetingKey"`
+	Slot       string   `json:"slot"`
+	Identity   Identity `json:"identity"`
+	// Used is set once the one-time join URL (redirect=false) was redeemed.
+	Used bool `json:"used,omitempty"`
+}
