@@ -47,24 +47,26 @@ type Participant struct {
 
 // Public is the view of a participant that clients may see.
 type Public struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	AvatarURL  string `json:"avatarURL,omitempty"`
-	Role       Role   `json:"role"`
-	Kind       Kind   `json:"kind"`
-	InRoom     bool   `json:"inRoom"`
-	Connected  bool   `json:"connected"`
-	RaisedHand bool   `json:"raisedHand"`
-	Audio      bool   `json:"audio"`
-	Muted      bool   `json:"muted"`
-	Video      bool   `json:"video"`
-	Screen     bool   `json:"screen"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Avatar tells that the platform gave an avatar; clients load it through
+	// Aula (never from the platform's host directly).
+	Avatar     bool `json:"avatar"`
+	Role       Role `json:"role"`
+	Kind       Kind `json:"kind"`
+	InRoom     bool `json:"inRoom"`
+	Connected  bool `json:"connected"`
+	RaisedHand bool `json:"raisedHand"`
+	Audio      bool `json:"audio"`
+	Muted      bool `json:"muted"`
+	Video      bool `json:"video"`
+	Screen     bool `json:"screen"`
 }
 
 // Public returns the client-safe view.
 func (p *Participant) Public() Public {
 	return Public{
-		ID: p.ID, Name: p.Name, AvatarURL: p.AvatarURL, Role: p.Role, Kind: p.Kind,
+		ID: p.ID, Name: p.Name, Avatar: p.AvatarURL != "", Role: p.Role, Kind: p.Kind,
 		InRoom: p.InRoom, Connected: p.Connected, RaisedHand: p.RaisedHand,
 		Audio: p.Audio, Muted: p.Muted, Video: p.Video, Screen: p.Screen,
 	}
