@@ -120,10 +120,21 @@ func (s *Memory) CreateMeeting(_ context.Context, m *room.Meeting, ttl time.Dura
 	idx := s.get(KeyMeetings)
 	if idx == nil {
 		idx = &entry{hash: map[string][]byte{}}
+		s.put(KeyMeetings, idx, ttl)
 	}
 	idx.hash[m.Key] = nil
-	s.put(KeyMeetings, idx, ttl)
+	s.extend(KeyMeetings, ttl)
 	return nil
+}
+
+// extend lengthens a key's TTL to ttl but never shortens it: the meeting
+// index is shared, and one meeting's short TTL must not drop the others.
+func (s *Memory) extend(key string, ttl time.Duration) {
+	if e := s.get(key); e != nil {
+		if exp := s.now().Add(ttl); exp.After(e.expires) {
+			e.expires = exp
+		}
+	}
 }
 
 func (s *Memory) UpdateMeeting(_ context.Context, m *room.Meeting, ttl time.Duration) error {
@@ -307,7 +318,22 @@ func (s *Memory) GetSession(_ context.Context, th string) (*room.Session, error)
 func (s *Memory) DeleteSession(_ context.Context, th string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	e := s.get(KeySession(th))
+	if e == nil {
+		return nil
+	}
 	delete(s.data, KeySession(th))
+	// Drop it from its meeting's index too, so the index does not grow
+	// with every redeemed join token.
+	var sess room.Session
+	if json.Unmarshal(e.str, &sess) == nil {
+		if idx := s.get(KeySessions(sess.MeetingKey)); idx != nil {
+			delete(idx.hash, th)
+			if len(idx.hash) == 0 {
+				delete(s.data, KeySessions(sess.MeetingKey))
+			}
+		}
+	}
 	return nil
 }
 
@@ -337,8 +363,11 @@ func (s *Memory) meetingKeys(mk string) []string {
 	keys := []string{KeyMeeting(mk), KeyParticipants(mk), KeyChat(mk), KeySessions(mk), KeyState(mk)}
 	if e := s.get(KeyMeeting(mk)); e != nil {
 		var m room.Meeting
+		// The PIN only while it is still this meeting's.
 		if json.Unmarshal(e.str, &m) == nil && m.PIN != "" {
-			keys = append(keys, KeyPIN(m.PIN))
+			if p := s.get(KeyPIN(m.PIN)); p != nil && string(p.str) == mk {
+				keys = append(keys, KeyPIN(m.PIN))
+			}
 		}
 	}
 	if e := s.get(KeySessions(mk)); e != nil {
@@ -358,7 +387,7 @@ func (s *Memory) Touch(_ context.Context, mk string, ttl time.Duration) error {
 	for _, k := range s.meetingKeys(mk) {
 		s.expire(k, ttl)
 	}
-	s.expire(KeyMeetings, ttl)
+	s.extend(KeyMeetings, ttl)
 	return nil
 }
 
