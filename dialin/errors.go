@@ -1,0 +1,53 @@
+package dialin
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Sentinel errors of the SIP gateway. They are wrapped with %w and mapped to
+// SIP status codes only at the edge (sipStatus). None of them ever carries a
+// calling number or a PIN.
+var (
+	// ErrConfig: the gateway's configuration is invalid; wrapped with the field.
+	ErrConfig = errors.New("dialin: invalid configuration")
+	// ErrForbidden: the request does not come from an allowed trunk.
+	ErrForbidden = errors.New("dialin: source not allowed")
+	// ErrUnauthorized: digest credentials are missing or wrong.
+	ErrUnauthorized = errors.New("dialin: authentication required")
+	// ErrBadSDP: the offer could not be parsed.
+	ErrBadSDP = errors.New("dialin: malformed SDP")
+	// ErrNoCodec: the offer has no codec in common with the gateway.
+	ErrNoCodec = errors.New("dialin: no common codec")
+	// ErrRateLimited: too many failed PIN attempts from this caller or source.
+	ErrRateLimited = errors.New("dialin: too many attempts")
+	// ErrNoPort: no RTP port is free in the configured range.
+	ErrNoPort = errors.New("dialin: no free RTP port")
+	// ErrBusy: the gateway carries its maximum number of calls.
+	ErrBusy = errors.New("dialin: too many calls")
+	// ErrClosed: the gateway is shutting down.
+	ErrClosed = errors.New("dialin: gateway closed")
+	// ErrBadDTMF: a DTMF payload (RFC 4733 or SIP INFO) is malformed.
+	ErrBadDTMF = errors.New("dialin: malformed DTMF")
+	// ErrBadAudio: an audio frame could not be decoded or encoded.
+	ErrBadAudio = errors.New("dialin: bad audio frame")
+)
+
+// sipStatus maps an error to the SIP final response sent for it.
+func sipStatus(err error) (int, string) {
+	switch {
+	case errors.Is(err, ErrForbidden), errors.Is(err, ErrRateLimited):
+		return 403, "Forbidden"
+	case errors.Is(err, ErrUnauthorized):
+		return 401, "Unauthorized"
+	case errors.Is(err, ErrBadSDP), errors.Is(err, ErrNoCodec):
+		return 488, "Not Acceptable Here"
+	case errors.Is(err, ErrBusy):
+		return 486, "Busy Here"
+	case errors.Is(err, ErrNoPort), errors.Is(err, ErrClosed):
+		return 503, "Service Unavailable"
+	case errors.Is(err, ErrBadDTMF):
+		return 400, "Bad Request"
+	}
+	return http.StatusInternalServerError, "Server Internal Error"
+}
