@@ -1,0 +1,272 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"sort"
+
+	"aula/room"
+)
+
+// apiReq is one authenticated API call.
+type apiReq struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	call    string
+	p       apiParams
+	xmlBody []byte // a create POST's <modules> body, if any
+}
+
+type apiHandler func(*server, *apiReq) error
+
+// apiCalls are the calls Aula answers. Recording calls answer "nothing
+// recorded" so platforms that list recordings keep working.
+var apiCalls = map[string]apiHandler{
+	"create":            (*server).apiCreate,
+	"join":              (*server).apiJoin,
+	"end":               (*server).apiEnd,
+	"isMeetingRunning":  (*server).apiIsMeetingRunning,
+	"getMeetingInfo":    (*server).apiGetMeetingInfo,
+	"getMeetings":       (*server).apiGetMeetings,
+	"getRecordings":     (*server).apiGetRecordings,
+	"publishRecordings": (*server).apiNoRecording,
+	"deleteRecordings":  (*server).apiNoRecording,
+	"updateRecordings":  (*server).apiNoRecording,
+}
+
+// maxFormBody caps a form-encoded API body; XML bodies get the upload cap.
+const maxFormBody = 1 << 20
+
+func (s *server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
+	h, ok := apiCalls[call]
+	if !ok {
+		s.fail(w, call, ErrUnsupported)
+		return
+	}
+	req := &apiReq{w: w, r: r, call: call}
+	form := ""
+	if r.Method == http.MethodPost && r.Body != nil {
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		switch ct {
+		case "application/x-www-form-urlencoded":
+			b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBody))
+			if err != nil {
+				s.fail(w, call, paramErr("request body is too large"))
+				return
+			}
+			form = string(b)
+		case "application/xml", "text/xml":
+			if call == "create" {
+				// Base64 grows data by 4/3; allow a few documents.
+				b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxUploadBytes*2+maxFormBody))
+				if err != nil {
+					s.fail(w, call, fmt.Errorf("%w: request body is too large", ErrPresentation))
+					return
+				}
+				req.xmlBody = b
+			}
+		}
+	}
+	p, err := authenticate(call, r.URL.RawQuery, form, s.o.Secret)
+	if err != nil {
+		s.fail(w, call, err)
+		return
+	}
+	req.p = p
+	if err := h(s, req); err != nil {
+		if call == "join" && s.joinErrorRedirect(req, err) {
+			s.countAPI(call, failed)
+			return
+		}
+		s.fail(w, call, err)
+	}
+}
+
+// fail writes a FAILED reply.
+func (s *server) fail(w http.ResponseWriter, call string, err error) {
+	e := toAPIError(err)
+	if e.Key == "internalError" {
+		s.log.Error("api call failed", "call", call, "err", err)
+	} else {
+		s.log.Debug("api call refused", "call", call, "messageKey", e.Key)
+	}
+	s.countAPI(call, failed)
+	writeXML(w, failedXML{ReturnCode: failed, MessageKey: e.Key, Message: e.Message})
+}
+
+// ok writes a SUCCESS reply.
+func (s *server) ok(req *apiReq, v any) error {
+	s.countAPI(req.call, success)
+	writeXML(req.w, v)
+	return nil
+}
+
+func (s *server) apiCreate(req *apiReq) error {
+	ctx := req.r.Context()
+	set, err := parseCreate(req.p, s.o.DialNumber)
+	if err != nil {
+		return err
+	}
+	// A running meeting: BBB's idempotent create. Given passwords must
+	// match, else the meetingID belongs to someone else's meeting.
+	if old, err := s.mgr.Meeting(ctx, set.MeetingID); err == nil {
+		return s.duplicate(req, old)
+	} else if !errors.Is(err, room.ErrNotFound) {
+		return err
+	}
+	var docs []document
+	if len(req.xmlBody) > 0 {
+		if docs, err = parsePresentations(ctx, req.xmlBody, s.o.MaxUploadBytes, 10, s.fetch); err != nil {
+			return err
+		}
+		if len(docs) > 0 && s.o.Files == nil {
+			return fmt.Errorf("%w: this server does not store presentations", ErrPresentation)
+		}
+	}
+	mt, existed, err := s.mgr.Create(ctx, set)
+	if err != nil {
+		return err
+	}
+	if existed {
+		// Lost a race with a concurrent create of the same meetingID.
+		return s.duplicate(req, mt)
+	}
+	for _, d := range docs {
+		if _, err := s.o.Files.Put(mt.Key, d.Name, d.Data); err != nil {
+			// Take the half-made meeting away again: nothing stays.
+			if eerr := s.mgr.End(ctx, mt.Key, room.ReasonAPI); eerr != nil {
+				s.log.Warn("end meeting after failed upload", "meeting", mt.Key, "err", eerr)
+			}
+			return fmt.Errorf("store presentation: %w", err)
+		}
+	}
+	if s.metrics != nil {
+		s.metrics.created.Inc()
+	}
+	return s.ok(req, createReply(mt, "", ""))
+}
+
+func (s *server) duplicate(req *apiReq, old *room.Meeting) error {
+	for _, pw := range []struct{ param, have string }{{"attendeePW", old.AttendeePW}, {"moderatorPW", old.ModeratorPW}} {
+		if v := req.p.get(pw.param); v != "" && subtle.ConstantTimeCompare([]byte(v), []byte(pw.have)) != 1 {
+			return ErrIDNotUnique
+		}
+	}
+	return s.ok(req, createReply(old, "duplicateWarning", "This conference was already in existence and may currently be in progress."))
+}
+
+func createReply(m *room.Meeting, key, msg string) createXML {
+	return createXML{
+		ReturnCode:        success,
+		MeetingID:         m.MeetingID,
+		InternalMeetingID: m.InternalID(),
+		ParentMeetingID:   "bbb-none",
+		AttendeePW:        m.AttendeePW,
+		ModeratorPW:       m.ModeratorPW,
+		CreateTime:        millis(m.CreateTime),
+		VoiceBridge:       m.PIN,
+		DialNumber:        m.DialNumber,
+		CreateDate:        javaDate(m.CreateTime),
+		HasUserJoined:     m.EverJoined,
+		Duration:          minutes(m.Duration),
+		MessageKey:        key,
+		Message:           msg,
+	}
+}
+
+func (s *server) apiEnd(req *apiReq) error {
+	ctx := req.r.Context()
+	id, err := meetingIDParam(req.p)
+	if err != nil {
+		return err
+	}
+	mt, err := s.mgr.Meeting(ctx, id)
+	if err != nil {
+		return err
+	}
+	// BBB 2.x required the moderator password; later versions dropped it.
+	// When given, it must be right.
+	if pw := req.p.get("password"); pw != "" && subtle.ConstantTimeCompare([]byte(pw), []byte(mt.ModeratorPW)) != 1 {
+		return ErrPassword
+	}
+	if err := s.mgr.End(ctx, mt.Key, room.ReasonAPI); err != nil {
+		return err
+	}
+	return s.ok(req, messageXML{
+		ReturnCode: success,
+		MessageKey: "sentEndMeetingRequest",
+		Message:    "A request to end the meeting was sent. Please wait a few seconds, and then use the getMeetingInfo or isMeetingRunning API calls to verify that it was ended.",
+	})
+}
+
+func (s *server) apiIsMeetingRunning(req *apiReq) error {
+	id, err := meetingIDParam(req.p)
+	if err != nil {
+		return err
+	}
+	mt, err := s.mgr.Meeting(req.r.Context(), id)
+	if err != nil && !errors.Is(err, room.ErrNotFound) {
+		return err
+	}
+	return s.ok(req, runningXML{ReturnCode: success, Running: err == nil && mt.Running()})
+}
+
+func (s *server) apiGetMeetingInfo(req *apiReq) error {
+	ctx := req.r.Context()
+	id, err := meetingIDParam(req.p)
+	if err != nil {
+		return err
+	}
+	mt, err := s.mgr.Meeting(ctx, id)
+	if err != nil {
+		return err
+	}
+	ps, err := s.mgr.Participants(ctx, mt.Key)
+	if err != nil {
+		return err
+	}
+	return s.ok(req, meetingInfoXML{ReturnCode: success, meetingXML: meetingView(mt, ps)})
+}
+
+func (s *server) apiGetMeetings(req *apiReq) error {
+	ctx := req.r.Context()
+	ms, err := s.mgr.Meetings(ctx)
+	if err != nil {
+		return err
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].CreateTime.Before(ms[j].CreateTime) })
+	out := meetingsXML{ReturnCode: success}
+	for _, mt := range ms {
+		ps, err := s.mgr.Participants(ctx, mt.Key)
+		if err != nil {
+			if errors.Is(err, room.ErrNotFound) {
+				continue // ended while we listed
+			}
+			return err
+		}
+		out.Meetings.List = append(out.Meetings.List, meetingView(mt, ps))
+	}
+	if len(out.Meetings.List) == 0 {
+		out.MessageKey, out.Message = "noMeetings", "no meetings were found on this server"
+	}
+	return s.ok(req, out)
+}
+
+func (s *server) apiGetRecordings(req *apiReq) error {
+	return s.ok(req, recordingsXML{
+		ReturnCode: success,
+		MessageKey: "noRecordings",
+		Message:    "There are no recordings for the meeting(s).",
+	})
+}
+
+func (s *server) apiNoRecording(req *apiReq) error {
+	return errNoRecording
+}
+
+// errNoRecording answers calls about recordings, which never exist.
+var errNoRecording = fmt.Errorf("%w: recording", room.ErrNotFound)

@@ -1,0 +1,227 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"aula/room"
+)
+
+// session resolves the cookie of a /r/<slot>/ request. The cookie is only
+// good for its own slot: a token of another participant's page is refused.
+func (s *server) session(r *http.Request, slot string) (*room.Session, error) {
+	ck, err := r.Cookie(CookieName)
+	if err != nil || ck.Value == "" {
+		return nil, room.ErrNotFound
+	}
+	sess, err := s.mgr.Session(r.Context(), ck.Value)
+	if err != nil {
+		return nil, err
+	}
+	if sess.Slot != slot {
+		return nil, room.ErrForbidden
+	}
+	return sess, nil
+}
+
+// serveClient is everything under /r/<slot>/: the client page, its
+// WebSocket, avatars, and the client's assets by relative path.
+func (s *server) serveClient(c *gin.Context) {
+	slot, rest := c.Param("slot"), c.Param("rest")
+	w, r := c.Writer, c.Request
+	if strings.HasPrefix(rest, "/css/") || strings.HasPrefix(rest, "/js/") {
+		// Assets carry nothing personal; they need no session.
+		s.serveAsset(w, r, strings.TrimPrefix(rest, "/"))
+		return
+	}
+	sess, err := s.session(r, slot)
+	if err != nil {
+		if !errors.Is(err, room.ErrNotFound) && !errors.Is(err, room.ErrForbidden) {
+			s.log.Error("session lookup", "err", err)
+			s.page(w, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment.")
+			return
+		}
+		s.page(w, http.StatusForbidden, "Please join again",
+			"This conference page needs a valid session. Please join again from your course.")
+		return
+	}
+	switch {
+	case rest == "/" || rest == "/index.html":
+		w.Header().Set("Cache-Control", "no-store")
+		s.serveAsset(w, r, "index.html")
+	case rest == "/ws":
+		if s.o.WS == nil {
+			s.page(w, http.StatusServiceUnavailable, "Unavailable", "The conference service is not running.")
+			return
+		}
+		s.o.WS.ServeWS(w, r, sess)
+	case strings.HasPrefix(rest, "/avatar/"):
+		s.serveAvatar(w, r, sess, strings.TrimPrefix(rest, "/avatar/"))
+	default:
+		s.page(w, http.StatusNotFound, "Not found", "There is nothing at this address.")
+	}
+}
+
+// serveStatic serves /static/<file> from the embedded client.
+func (s *server) serveStatic(c *gin.Context) {
+	s.serveAsset(c.Writer, c.Request, strings.TrimPrefix(c.Param("file"), "/"))
+}
+
+// contentTypes are fixed here rather than read from the system's
+// mime.types, so that every machine serves ES modules as text/javascript.
+var contentTypes = map[string]string{
+	".html":  "text/html; charset=utf-8",
+	".js":    "text/javascript; charset=utf-8",
+	".mjs":   "text/javascript; charset=utf-8",
+	".css":   "text/css; charset=utf-8",
+	".json":  "application/json",
+	".svg":   "image/svg+xml",
+	".png":   "image/png",
+	".jpg":   "image/jpeg",
+	".jpeg":  "image/jpeg",
+	".gif":   "image/gif",
+	".webp":  "image/webp",
+	".ico":   "image/x-icon",
+	".woff2": "font/woff2",
+	".woff":  "font/woff",
+	".txt":   "text/plain; charset=utf-8",
+	".wasm":  "application/wasm",
+	".mp3":   "audio/mpeg",
+	".ogg":   "audio/ogg",
+	".wav":   "audio/wav",
+	".map":   "application/json",
+}
+
+// serveAsset writes one file of the embedded client.
+func (s *server) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
+	name = path.Clean("/" + name)[1:]
+	if s.o.Static == nil || name == "" || !fs.ValidPath(name) {
+		s.page(w, http.StatusNotFound, "Not found", "There is nothing at this address.")
+		return
+	}
+	data, err := fs.ReadFile(s.o.Static, name)
+	if err != nil {
+		s.page(w, http.StatusNotFound, "Not found", "There is nothing at this address.")
+		return
+	}
+	ct, ok := contentTypes[strings.ToLower(path.Ext(name))]
+	if !ok {
+		if ct = mime.TypeByExtension(path.Ext(name)); ct == "" {
+			ct = "application/octet-stream"
+		}
+	}
+	w.Header().Set("Content-Type", ct)
+	if w.Header().Get("Cache-Control") == "" {
+		// No build step and no hashed names: revalidate on every load.
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(data)
+	}
+}
+
+// avatarTypes are the image types an avatar may have. SVG is left out: it
+// can carry script.
+var avatarTypes = map[string]bool{
+	"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true, "image/avif": true,
+}
+
+// serveAvatar proxies a participant's avatar so browsers never contact the
+// course platform's host. The viewer must be allowed to see the subject
+// (same meeting; "participants cannot see each other" respected).
+func (s *server) serveAvatar(w http.ResponseWriter, r *http.Request, sess *room.Session, pid string) {
+	ps, err := s.mgr.Participants(r.Context(), sess.MeetingKey)
+	if err != nil {
+		s.page(w, http.StatusNotFound, "Not found", "There is no such picture.")
+		return
+	}
+	var self, subject *room.Participant
+	for _, p := range ps {
+		if p.ID == sess.Identity.ParticipantID {
+			self = p
+		}
+		if p.ID == pid {
+			subject = p
+		}
+	}
+	if subject == nil || subject.AvatarURL == "" || !s.canSee(r.Context(), sess, self, subject) {
+		s.page(w, http.StatusNotFound, "Not found", "There is no such picture.")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.o.AvatarTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, subject.AvatarURL, nil)
+	if err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
+		s.page(w, http.StatusNotFound, "Not found", "There is no such picture.")
+		return
+	}
+	req.Header.Set("Accept", "image/avif,image/webp,image/png,image/jpeg,image/gif")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.page(w, http.StatusBadGateway, "Picture unavailable", "The picture could not be loaded.")
+		return
+	}
+	defer resp.Body.Close()
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode != http.StatusOK || !avatarTypes[ct] {
+		s.page(w, http.StatusBadGateway, "Picture unavailable", "The picture could not be loaded.")
+		return
+	}
+	data, err := readCapped(resp.Body, s.o.AvatarMaxBytes)
+	if err != nil {
+		s.page(w, http.StatusBadGateway, "Picture unavailable", "The picture is too large or could not be loaded.")
+		return
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
+}
+
+// canSee applies the room's visibility: oneself always; others only when
+// in the room, and under "participants cannot see each other" a viewer
+// sees only moderators.
+func (s *server) canSee(ctx context.Context, sess *room.Session, self, subject *room.Participant) bool {
+	if subject.ID == sess.Identity.ParticipantID {
+		return true
+	}
+	if !subject.InRoom {
+		return false
+	}
+	mt, err := s.mgr.MeetingByKey(ctx, sess.MeetingKey)
+	if err != nil {
+		return false
+	}
+	if !mt.Lock.HideUserList {
+		return true
+	}
+	role := sess.Identity.Role
+	if self != nil {
+		role = self.Role // a promotion counts
+	}
+	return role == room.Moderator || subject.Role == room.Moderator
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · Aula</title></head>
+<body><main><h1>{{.Title}}</h1><p>{{.Text}}</p></main></body></html>
+`))
+
+// page writes a small HTML page (errors, expired links). No script, no
+// style from elsewhere: the CSP holds.
+func (s *server) page(w http.ResponseWriter, status int, title, text string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = pageTmpl.Execute(w, struct{ Title, Text string }{title, text})
+}

@@ -1,0 +1,219 @@
+// Package web is Aula's HTTP face: the BigBlueButton API that course
+// platforms call, the join flow that turns a signed join link into a
+// session cookie, the embedded browser client, avatars proxied so browsers
+// never contact the platform, health and metrics. gin lives only here.
+package web
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"aula/room"
+)
+
+// WSHandler serves a participant's WebSocket once the session is checked.
+type WSHandler interface {
+	ServeWS(w http.ResponseWriter, r *http.Request, s *room.Session)
+}
+
+// Options configure the HTTP handler.
+type Options struct {
+	// PublicURL is the base of every link handed out; https makes the
+	// session cookie Secure.
+	PublicURL *url.URL
+	// Secret is the BBB shared secret.
+	Secret  string
+	Manager *room.Manager
+	// Files keeps presentations pre-uploaded on create (may be nil: then
+	// create with documents fails).
+	Files room.Files
+	// WS serves /r/<slot>/ws (may be nil: 503).
+	WS WSHandler
+	// Static is the web client (index.html, css/, js/).
+	Static fs.FS
+	// DialNumber is create's default dialNumber.
+	DialNumber string
+	Logger     *slog.Logger
+	// Registry gets the web metrics and serves /metrics (may be nil).
+	Registry *prometheus.Registry
+	// FrameAncestors lists who may embed Aula in a frame (CSP
+	// frame-ancestors); empty means 'self'.
+	FrameAncestors []string
+	// TrustProxy takes the client address from the last X-Forwarded-For
+	// entry (set it only behind a reverse proxy that writes that header).
+	TrustProxy bool
+	// MaxUploadBytes caps each pre-uploaded presentation (30 MiB).
+	MaxUploadBytes int64
+	// FetchTimeout bounds a presentation download (10s).
+	FetchTimeout time.Duration
+	// AvatarTimeout bounds an avatar fetch (5s); AvatarMaxBytes caps it (1 MiB).
+	AvatarTimeout  time.Duration
+	AvatarMaxBytes int64
+	// HTTPClient fetches avatars and documents (default: a fresh client
+	// without cookies that follows only http(s) redirects).
+	HTTPClient *http.Client
+}
+
+// server holds what the handlers share.
+type server struct {
+	o       Options
+	log     *slog.Logger
+	mgr     *room.Manager
+	client  *http.Client
+	csp     string
+	base    string // PublicURL without a trailing slash
+	secure  bool
+	metrics *metrics
+	fetch   func(context.Context, string, int64) ([]byte, error)
+}
+
+func init() {
+	// gin's debug mode prints every route on start-up; Aula logs through slog.
+	gin.SetMode(gin.ReleaseMode)
+}
+
+// New returns Aula's HTTP handler.
+func New(o Options) (http.Handler, error) {
+	if o.PublicURL == nil || (o.PublicURL.Scheme != "http" && o.PublicURL.Scheme != "https") || o.PublicURL.Host == "" {
+		return nil, errors.New("web: PublicURL must be an absolute http or https URL")
+	}
+	if o.Secret == "" {
+		return nil, errors.New("web: Secret is empty")
+	}
+	if o.Manager == nil {
+		return nil, errors.New("web: Manager is nil")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MaxUploadBytes <= 0 {
+		o.MaxUploadBytes = 30 << 20
+	}
+	if o.FetchTimeout <= 0 {
+		o.FetchTimeout = 10 * time.Second
+	}
+	if o.AvatarTimeout <= 0 {
+		o.AvatarTimeout = 5 * time.Second
+	}
+	if o.AvatarMaxBytes <= 0 {
+		o.AvatarMaxBytes = 1 << 20
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = outboundClient()
+	}
+	s := &server{
+		o:      o,
+		log:    o.Logger.With("component", "web"),
+		mgr:    o.Manager,
+		client: o.HTTPClient,
+		base:   strings.TrimRight(o.PublicURL.String(), "/"),
+		secure: o.PublicURL.Scheme == "https",
+	}
+	s.csp = contentSecurityPolicy(o.FrameAncestors)
+	s.fetch = httpFetcher(s.client, o.FetchTimeout)
+	if o.Registry != nil {
+		m, err := newMetrics(o.Registry)
+		if err != nil {
+			return nil, err
+		}
+		s.metrics = m
+		o.Manager.OnEnd(func(string) { m.ended.Inc() })
+	}
+	return s.routes(), nil
+}
+
+func (s *server) routes() http.Handler {
+	e := gin.New()
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.HandleMethodNotAllowed = false
+	e.ContextWithFallback = true
+	// Client addresses are taken by clientIP below, never from headers
+	// gin would trust by default.
+	_ = e.SetTrustedProxies(nil)
+	e.Use(s.recoverer, s.accessLog, s.securityHeaders)
+
+	api := func(c *gin.Context) { s.serveAPI(c.Writer, c.Request, c.Param("call")) }
+	e.GET("/bigbluebutton/api", s.serveVersion)
+	e.GET("/bigbluebutton/api/", s.serveVersion)
+	e.POST("/bigbluebutton/api", s.serveVersion)
+	e.POST("/bigbluebutton/api/", s.serveVersion)
+	e.GET("/bigbluebutton/api/:call", api)
+	e.POST("/bigbluebutton/api/:call", api)
+
+	e.GET("/join/:token", s.serveRedeem)
+	e.GET("/r/:slot", func(c *gin.Context) {
+		c.Redirect(http.StatusFound, "/r/"+url.PathEscape(c.Param("slot"))+"/")
+	})
+	e.GET("/r/:slot/*rest", s.serveClient)
+	e.HEAD("/r/:slot/*rest", s.serveClient)
+	e.GET("/static/*file", s.serveStatic)
+	e.HEAD("/static/*file", s.serveStatic)
+	e.GET("/healthz", func(c *gin.Context) {
+		c.Header("Content-Type", "text/plain; charset=utf-8")
+		c.String(http.StatusOK, "ok\n")
+	})
+	if s.o.Registry != nil {
+		e.GET("/metrics", gin.WrapH(promHandler(s.o.Registry)))
+	}
+	e.NoRoute(func(c *gin.Context) {
+		s.page(c.Writer, http.StatusNotFound, "Not found", "There is nothing at this address.")
+	})
+	return e
+}
+
+// serveVersion answers the API root as BBB does (no checksum needed).
+func (s *server) serveVersion(c *gin.Context) {
+	writeXML(c.Writer, versionXML{ReturnCode: success, Version: "2.0", APIVersion: "2.0"})
+}
+
+// contentSecurityPolicy is the strict policy of every response: nothing is
+// loaded from anywhere but Aula itself.
+func contentSecurityPolicy(ancestors []string) string {
+	fa := "'self'"
+	if len(ancestors) > 0 {
+		fa = strings.Join(ancestors, " ")
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+		"media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; " +
+		"frame-ancestors " + fa + "; form-action 'self'"
+}
+
+func (s *server) securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", s.csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), usb=(), interest-cohort=()")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if s.secure {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	c.Next()
+}
+
+// recoverer turns a panic in a handler into a 500 and a log line, never a
+// dead server.
+func (s *server) recoverer(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("handler panic", "path", logPath(c.Request.URL.Path), "panic", v)
+			if !c.Writer.Written() {
+				c.AbortWithStatus(http.StatusInternalServerError)
+			}
+		}
+	}()
+	c.Next()
+}
