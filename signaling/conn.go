@@ -1,0 +1,420 @@
+package signaling
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"aula/room"
+)
+
+// conn is the actor of one WebSocket: a reader goroutine, one writer
+// goroutine (the only writer to the socket) and the loop in serve, which
+// owns the participant's state and is the only caller of its room.Member.
+// Room events reach the loop through a bounded queue; a client that does
+// not keep up is disconnected rather than slowing the room down.
+type conn struct {
+	s    *Server
+	ws   *websocket.Conn
+	sess *room.Session
+	log  *slog.Logger
+
+	events chan room.Event // from Notify, bounded
+	in     chan inMsg      // from the reader
+	out    chan outMsg     // to the writer, bounded
+
+	done       chan struct{} // closed by stop: everything winds down
+	stopOnce   sync.Once
+	writerDone chan struct{}
+	// closing is set once a final close frame is queued; later messages
+	// and events are dropped while the closing handshake runs.
+	closing atomic.Bool
+
+	// Owned by the serve loop.
+	member *room.Member
+	role   room.Role
+	chat   bucket
+	msgs   bucket
+}
+
+type inMsg struct {
+	data     []byte
+	tooLarge bool
+	binary   bool
+}
+
+type outMsg struct {
+	data  []byte
+	close bool
+	code  int
+	text  string
+}
+
+func newConn(s *Server, ws *websocket.Conn, sess *room.Session) *conn {
+	o := &s.opt
+	return &conn{
+		s: s, ws: ws, sess: sess,
+		log:        s.log.With("meeting", sess.MeetingKey, "participant", sess.Identity.ParticipantID),
+		events:     make(chan room.Event, o.QueueSize),
+		in:         make(chan inMsg, 8),
+		out:        make(chan outMsg, o.QueueSize),
+		done:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+		chat:       newBucket(o.ChatBurst, o.ChatPerSecond),
+		msgs:       newBucket(o.MsgBurst, o.MsgPerSecond),
+	}
+}
+
+// Notify is the room's way in. It never blocks: a full queue means the
+// client is not reading, and the connection is dropped (the participant
+// keeps its place for the reconnect grace).
+func (c *conn) Notify(e room.Event) {
+	select {
+	case c.events <- e:
+	default:
+		if !c.closing.Load() {
+			c.log.Warn("event queue full, closing connection")
+		}
+		c.stop()
+	}
+}
+
+// stop tears the connection down at once (no closing handshake).
+func (c *conn) stop() {
+	c.stopOnce.Do(func() {
+		close(c.done)
+		c.ws.Close()
+	})
+}
+
+// goingAway closes with 1001 so the client reconnects (server drain).
+func (c *conn) goingAway() { c.finish(websocket.CloseGoingAway, "server shutting down") }
+
+// finish queues a close frame after what is already queued. The reader
+// ends the connection when the client answers the close, or the writer
+// does after the write timeout.
+func (c *conn) finish(code int, text string) {
+	if c.closing.Swap(true) {
+		return
+	}
+	select {
+	case c.out <- outMsg{close: true, code: code, text: text}:
+	default:
+		c.stop()
+	}
+}
+
+// send queues one message for the writer.
+func (c *conn) send(typ, ref string, data any) {
+	if c.closing.Load() {
+		return
+	}
+	b, err := encode(typ, ref, data)
+	if err != nil {
+		c.log.Error("encode message", "type", typ, "err", err)
+		return
+	}
+	select {
+	case c.out <- outMsg{data: b}:
+	default:
+		c.log.Warn("outbound queue full, closing connection", "err", ErrQueueFull)
+		c.stop()
+	}
+}
+
+func (c *conn) sendError(ref string, err error) {
+	code := codeOf(err)
+	if code == CodeInternal {
+		c.log.Error("request failed", "err", err)
+	} else {
+		c.log.Debug("request refused", "code", code, "err", err)
+	}
+	c.send(TypeError, ref, Error{Ref: ref, Code: code, Message: messageOf(err)})
+}
+
+func (c *conn) writeLoop() {
+	defer close(c.writerDone)
+	o := &c.s.opt
+	ping := time.NewTicker(o.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case m := <-c.out:
+			c.ws.SetWriteDeadline(time.Now().Add(o.WriteTimeout))
+			if m.close {
+				c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(m.code, m.text))
+				// The reader stops when the client echoes the close; a client
+				// that never does is cut off after the write timeout.
+				t := time.AfterFunc(o.WriteTimeout, c.stop)
+				<-c.done
+				t.Stop()
+				return
+			}
+			if err := c.ws.WriteMessage(websocket.TextMessage, m.data); err != nil {
+				c.log.Debug("websocket write", "err", err)
+				c.stop()
+				return
+			}
+		case <-ping.C:
+			c.ws.SetWriteDeadline(time.Now().Add(o.WriteTimeout))
+			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
+				c.stop()
+				return
+			}
+		}
+	}
+}
+
+func (c *conn) readLoop() {
+	defer c.stop()
+	o := &c.s.opt
+	max := int64(o.MaxMessageBytes)
+	wait := 2 * o.PingInterval
+	// Messages up to 16× the cap are read and skipped with an error; beyond
+	// that gorilla closes the socket (1009), bounding what a client can make
+	// the server read.
+	c.ws.SetReadLimit(16 * max)
+	c.ws.SetReadDeadline(time.Now().Add(wait))
+	c.ws.SetPongHandler(func(string) error {
+		return c.ws.SetReadDeadline(time.Now().Add(wait))
+	})
+	for {
+		typ, r, err := c.ws.NextReader()
+		if err != nil {
+			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) {
+				c.log.Debug("websocket read", "err", err)
+			}
+			return
+		}
+		c.ws.SetReadDeadline(time.Now().Add(wait))
+		buf, err := io.ReadAll(io.LimitReader(r, max+1))
+		if err != nil {
+			return
+		}
+		m := inMsg{data: buf, binary: typ != websocket.TextMessage}
+		if int64(len(buf)) > max {
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				c.log.Info("oversized message closed the connection", "err", err)
+				return
+			}
+			m = inMsg{tooLarge: true}
+		}
+		select {
+		case c.in <- m:
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// serve runs the connection's loop until the socket is gone.
+func (c *conn) serve(ctx context.Context) {
+	go c.writeLoop()
+	go c.readLoop()
+	defer func() {
+		c.stop()
+		<-c.writerDone
+	}()
+
+	var m *room.Member
+	err := errors.New("signaling: server closing")
+	if !c.closing.Load() {
+		actx, cancel := context.WithTimeout(ctx, c.s.opt.WriteTimeout)
+		m, err = c.s.opt.Manager.Attach(actx, c.sess.MeetingKey, c.sess.Identity, c)
+		cancel()
+	}
+	if err != nil {
+		c.refuse(err)
+	} else {
+		c.member = m
+		c.log.Debug("connected")
+		defer func() {
+			// The socket is gone: keep the place for the reconnect grace. After
+			// leave, removal, replacement or the end this does nothing.
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.s.opt.WriteTimeout)
+			m.Detach(dctx)
+			cancel()
+			c.log.Debug("disconnected")
+		}()
+		c.welcome(ctx)
+	}
+	for {
+		select {
+		case <-c.done:
+			return
+		case e := <-c.events:
+			if !c.closing.Load() {
+				c.onEvent(ctx, e)
+			}
+		case in := <-c.in:
+			if !c.closing.Load() && c.member != nil {
+				c.onMessage(ctx, in)
+			}
+		}
+	}
+}
+
+// refuse tells a client it cannot attach, then closes with a final code.
+func (c *conn) refuse(err error) {
+	switch {
+	case errors.Is(err, room.ErrEnded), errors.Is(err, room.ErrNotFound):
+		c.send(TypeMeetingEnded, "", Ended{Reason: "ended"})
+		c.finish(CloseEnded, "meeting ended")
+	case errors.Is(err, room.ErrForbidden), errors.Is(err, room.ErrDenied):
+		c.sendError("", err)
+		c.finish(CloseRemoved, "not allowed")
+	case errors.Is(err, room.ErrFull):
+		c.sendError("", err)
+		c.finish(CloseFull, "meeting full")
+	default:
+		c.sendError("", err)
+		c.finish(websocket.CloseInternalServerErr, "internal error")
+	}
+}
+
+func (c *conn) welcome(ctx context.Context) {
+	sctx, cancel := context.WithTimeout(ctx, c.s.opt.WriteTimeout)
+	defer cancel()
+	snap, err := c.member.Snapshot(sctx)
+	if err != nil {
+		c.refuse(err)
+		return
+	}
+	c.role = snap.Self.Role
+	c.send(TypeWelcome, "", welcomeOf(snap, c.s.opt.Manager.Now()))
+}
+
+func (c *conn) onEvent(ctx context.Context, e room.Event) {
+	switch e.Type {
+	case room.EventJoined:
+		c.send(TypeParticipantJoined, "", ParticipantMsg{Participant: *e.Participant})
+	case room.EventUpdated:
+		c.send(TypeParticipantUpdated, "", ParticipantMsg{Participant: *e.Participant})
+		if e.Participant.ID == c.member.ID() && e.Participant.Role != c.role {
+			// A new role can change what one may see (hidden user list):
+			// send the full state again.
+			c.welcome(ctx)
+		}
+	case room.EventLeft:
+		c.send(TypeParticipantLeft, "", Target{ID: e.ParticipantID})
+	case room.EventAdmitted:
+		c.send(TypeLobbyAdmitted, "", nil)
+		c.welcome(ctx)
+	case room.EventChat:
+		c.send(TypeChatMessage, "", e.Chat)
+	case room.EventRemoved:
+		c.send(TypeRemoved, "", nil)
+		c.finish(CloseRemoved, "removed")
+	case room.EventReplaced:
+		c.send(TypeReplaced, "", nil)
+		c.finish(CloseReplaced, "replaced")
+	case room.EventEnded:
+		c.send(TypeMeetingEnded, "", Ended{Reason: e.Reason, LogoutURL: e.LogoutURL})
+		c.finish(CloseEnded, "meeting ended")
+	default:
+		// Events of later features that this protocol version does not map.
+		c.log.Debug("unmapped room event", "type", e.Type)
+	}
+}
+
+func (c *conn) onMessage(ctx context.Context, in inMsg) {
+	now := time.Now()
+	if in.tooLarge {
+		c.sendError("", fmt.Errorf("%w: the limit is %d bytes", ErrTooLarge, c.s.opt.MaxMessageBytes))
+		return
+	}
+	if in.binary {
+		c.sendError("", fmt.Errorf("%w: binary messages are not part of the protocol", ErrBadRequest))
+		return
+	}
+	req, err := DecodeRequest(in.data)
+	if err != nil {
+		c.sendError(req.Ref, err)
+		return
+	}
+	if !c.msgs.take(now) || (req.Type == TypeChatSend && !c.chat.take(now)) {
+		c.sendError(req.Ref, fmt.Errorf("%w: slow down", ErrRateLimited))
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, c.s.opt.WriteTimeout)
+	defer cancel()
+	if err := c.handle(rctx, req); err != nil {
+		c.sendError(req.Ref, err)
+		return
+	}
+	if req.Ref != "" && req.Type != TypePing {
+		c.send(TypeAck, req.Ref, nil)
+	}
+	if req.Type == TypeLeave {
+		c.finish(CloseLeft, "left")
+	}
+}
+
+// handle runs one request against the room. Rights are checked by the room
+// (moderator-only actions return room.ErrForbidden and change nothing).
+func (c *conn) handle(ctx context.Context, req Request) error {
+	m := c.member
+	switch p := req.Payload.(type) {
+	case *ChatSend:
+		_, err := m.Chat(ctx, p.To, p.Text)
+		return err
+	case *HandRaise:
+		return m.RaiseHand(ctx, *p.Up)
+	case *RoleSet:
+		return m.SetRole(ctx, p.ID, p.Role)
+	case *Target:
+		switch req.Type {
+		case TypeHandLower:
+			return m.LowerHand(ctx, p.ID)
+		case TypeParticipantMute:
+			return m.Mute(ctx, p.ID)
+		case TypeParticipantRemove:
+			return m.Remove(ctx, p.ID)
+		}
+	case nil:
+		switch req.Type {
+		case TypePing:
+			c.send(TypePong, req.Ref, nil)
+			return nil
+		case TypeMeetingEnd:
+			return m.End(ctx)
+		case TypeLeave:
+			return m.Leave(ctx)
+		}
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownType, req.Type)
+}
+
+// bucket is a token bucket: burst tokens, refilled at rate per second.
+type bucket struct {
+	tokens, burst, rate float64
+	last                time.Time
+}
+
+func newBucket(burst int, rate float64) bucket {
+	return bucket{tokens: float64(burst), burst: float64(burst), rate: rate}
+}
+
+func (b *bucket) take(now time.Time) bool {
+	if !b.last.IsZero() {
+		b.tokens += now.Sub(b.last).Seconds() * b.rate
+		if b.tokens > b.burst {
+			b.tokens = b.burst
+		}
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
