@@ -88,10 +88,10 @@ func (e *env) wsURL(token string) string {
 // client is a test participant: a gorilla WebSocket whose messages are
 // collected by a goroutine so tests can wait for them with a deadline.
 type client struct {
-	t      *testing.T
-	ws     *websocket.Conn
-	msgs   chan Envelope
-	raw    chan []byte
+	t    *testing.T
+	ws   *websocket.Conn
+	msgs chan Envelope
+	raw  chan []byte
 	// closed receives the read error (with the close code) when the socket
 	// ends. msgs is unbuffered so that nothing read before the end can be
 	// overtaken by it.
