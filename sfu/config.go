@@ -1,0 +1,84 @@
+package sfu
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Config is the SFU's part of Aula's configuration. The app layer fills it
+// from AULA_RTC_* settings.
+type Config struct {
+	// UDPPort is the one UDP port that carries all media of all rooms (ICE
+	// UDP mux). 0 picks an ephemeral port (tests).
+	UDPPort int
+	// ICETCPPort is the TCP port for ICE over TCP, the fallback for networks
+	// that block UDP. 0 picks an ephemeral port; -1 turns ICE-TCP off.
+	ICETCPPort int
+	// PublicIP, when set, is the address announced in ICE candidates instead
+	// of the local one (a server behind 1:1 NAT, e.g. a cloud VM).
+	PublicIP string
+	// ListenIP restricts media sockets to one local address; empty listens
+	// on every interface.
+	ListenIP string
+	// IncludeLoopback offers loopback candidates, so that a browser (or a
+	// test) on the same machine connects when the server listens on
+	// loopback only.
+	IncludeLoopback bool
+	// TURN is the built-in TURN server for clients behind firewalls that
+	// block direct media. No third-party STUN/TURN is ever used.
+	TURN TURNConfig
+	// Logger receives the SFU's and Pion's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// TURNConfig configures the built-in TURN server.
+type TURNConfig struct {
+	// Enabled starts the TURN server.
+	Enabled bool
+	// Port is the UDP and TCP port of the TURN server (usually 3478);
+	// 0 picks an ephemeral one (tests).
+	Port int
+	// Realm is the TURN realm (e.g. the server's host name).
+	Realm string
+	// Secret is the key of the short-lived HMAC credentials (the TURN REST
+	// scheme). It never leaves the server; clients get derived credentials.
+	Secret string
+	// CredentialTTL is how long credentials handed to a client stay valid;
+	// 0 means 12 hours.
+	CredentialTTL time.Duration
+}
+
+func (c *Config) validate() error {
+	bad := func(field, format string, a ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrInvalidConfig, field, fmt.Sprintf(format, a...))
+	}
+	if c.UDPPort < 0 || c.UDPPort > 65535 {
+		return bad("UDPPort", "%d is not a port", c.UDPPort)
+	}
+	if c.ICETCPPort < -1 || c.ICETCPPort > 65535 {
+		return bad("ICETCPPort", "%d is not a port (-1 turns ICE-TCP off)", c.ICETCPPort)
+	}
+	if c.PublicIP != "" && net.ParseIP(c.PublicIP) == nil {
+		return bad("PublicIP", "%q is not an IP address", c.PublicIP)
+	}
+	if c.ListenIP != "" && net.ParseIP(c.ListenIP) == nil {
+		return bad("ListenIP", "%q is not an IP address", c.ListenIP)
+	}
+	if c.TURN.Enabled {
+		if c.TURN.Port < 0 || c.TURN.Port > 65535 {
+			return bad("TURN.Port", "%d is not a port", c.TURN.Port)
+		}
+		if len(c.TURN.Secret) < 16 {
+			return bad("TURN.Secret", "must be at least 16 characters")
+		}
+		if c.TURN.Realm == "" {
+			return bad("TURN.Realm", "must not be empty")
+		}
+		if c.TURN.CredentialTTL < 0 {
+			return bad("TURN.CredentialTTL", "must not be negative")
+		}
+	}
+	return nil
+}

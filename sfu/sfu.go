@@ -1,0 +1,329 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// SFU is the media server of one Aula node: one UDP port (and one ICE-TCP
+// port) for every room, an optional built-in TURN server, and the rooms.
+type SFU struct {
+	cfg     Config
+	log     *slog.Logger
+	pubAPI  *webrtc.API // publish PCs: we answer, receive, send TWCC feedback
+	subAPI  *webrtc.API // subscribe PCs: we offer, send, read REMB
+	udpMux  ice.UDPMux
+	tcpMux  ice.TCPMux
+	tcpLn   net.Listener
+	udpConn net.PacketConn // only when ListenIP is one address
+	turn    *turnServer
+	stats   counters
+
+	mu     sync.Mutex
+	rooms  map[string]*Room
+	closed bool
+}
+
+// New starts the SFU's sockets (and the TURN server when enabled).
+func New(cfg Config) (*SFU, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	log = log.With("component", "sfu")
+	s := &SFU{cfg: cfg, log: log, rooms: map[string]*Room{}}
+	if err := s.listen(); err != nil {
+		s.closeSockets()
+		return nil, err
+	}
+	if err := s.buildAPIs(); err != nil {
+		s.closeSockets()
+		return nil, err
+	}
+	if cfg.TURN.Enabled {
+		t, err := newTURNServer(cfg, log)
+		if err != nil {
+			s.closeSockets()
+			return nil, err
+		}
+		s.turn = t
+	}
+	return s, nil
+}
+
+func (s *SFU) listen() error {
+	plog := pionLogs{s.log}.NewLogger("mux")
+	ip := net.ParseIP(s.cfg.ListenIP)
+	if ip != nil && !ip.IsUnspecified() {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: s.cfg.UDPPort})
+		if err != nil {
+			return fmt.Errorf("sfu: media UDP port: %w", err)
+		}
+		s.udpConn = c
+		s.udpMux = webrtc.NewICEUDPMux(plog, c)
+	} else {
+		opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithLogger(plog)}
+		if s.cfg.IncludeLoopback {
+			opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+		}
+		m, err := ice.NewMultiUDPMuxFromPort(s.cfg.UDPPort, opts...)
+		if err != nil {
+			return fmt.Errorf("sfu: media UDP port: %w", err)
+		}
+		s.udpMux = m
+	}
+	if s.cfg.ICETCPPort >= 0 {
+		addr := &net.TCPAddr{Port: s.cfg.ICETCPPort}
+		if ip != nil {
+			addr.IP = ip
+		}
+		ln, err := net.ListenTCP("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("sfu: ICE-TCP port: %w", err)
+		}
+		s.tcpLn = ln
+		s.tcpMux = webrtc.NewICETCPMux(plog, ln, 64)
+	}
+	return nil
+}
+
+func (s *SFU) settingEngine() (webrtc.SettingEngine, error) {
+	var se webrtc.SettingEngine
+	se.LoggerFactory = pionLogs{s.log}
+	// AES-GCM first: about a fifth of the CPU of AES-CM+HMAC per packet.
+	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(s.cfg.IncludeLoopback)
+	se.SetICEUDPMux(s.udpMux)
+	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
+	if s.tcpMux != nil {
+		se.SetICETCPMux(s.tcpMux)
+		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
+	}
+	se.SetNetworkTypes(networks)
+	// We only accept TCP connections, never dial out.
+	se.DisableActiveTCP(true)
+	if s.cfg.PublicIP != "" {
+		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        []string{s.cfg.PublicIP},
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode:            webrtc.ICEAddressRewriteReplace,
+		})
+		if err != nil {
+			return se, fmt.Errorf("%w: PublicIP: %v", ErrInvalidConfig, err)
+		}
+	}
+	return se, nil
+}
+
+// Payload types are fixed so every PeerConnection of the server agrees.
+const (
+	ptOpus    = 111
+	ptVP8     = 96
+	ptH264    = 102
+	ptH264Alt = 125
+)
+
+func mediaEngine(publish bool) (*webrtc.MediaEngine, error) {
+	m := &webrtc.MediaEngine{}
+	videoFB := []webrtc.RTCPFeedback{{Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	var audioFB []webrtc.RTCPFeedback
+	if publish {
+		// Publishers estimate their uplink from our TWCC feedback.
+		videoFB = append(videoFB, webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC})
+		audioFB = []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}}
+	} else {
+		// Subscribers send REMB: it costs nothing on our send path.
+		videoFB = append(videoFB, webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBGoogREMB})
+	}
+	codecs := []struct {
+		c webrtc.RTPCodecParameters
+		t webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1;usedtx=1", RTCPFeedback: audioFB}, PayloadType: ptOpus}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB}, PayloadType: ptVP8}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f", RTCPFeedback: videoFB}, PayloadType: ptH264}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f", RTCPFeedback: videoFB}, PayloadType: ptH264Alt}, webrtc.RTPCodecTypeVideo},
+	}
+	for _, c := range codecs {
+		if err := m.RegisterCodec(c.c, c.t); err != nil {
+			return nil, err
+		}
+	}
+	exts := []struct {
+		uri string
+		t   webrtc.RTPCodecType
+	}{
+		{sdp.SDESMidURI, webrtc.RTPCodecTypeAudio},
+		{sdp.SDESMidURI, webrtc.RTPCodecTypeVideo},
+		{sdp.AudioLevelURI, webrtc.RTPCodecTypeAudio},
+	}
+	if publish {
+		exts = append(exts,
+			struct {
+				uri string
+				t   webrtc.RTPCodecType
+			}{sdp.SDESRTPStreamIDURI, webrtc.RTPCodecTypeVideo},
+			struct {
+				uri string
+				t   webrtc.RTPCodecType
+			}{sdp.TransportCCURI, webrtc.RTPCodecTypeVideo},
+			struct {
+				uri string
+				t   webrtc.RTPCodecType
+			}{sdp.TransportCCURI, webrtc.RTPCodecTypeAudio},
+		)
+	}
+	for _, e := range exts {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: e.uri}, e.t); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (s *SFU) buildAPIs() error {
+	se, err := s.settingEngine()
+	if err != nil {
+		return err
+	}
+	pm, err := mediaEngine(true)
+	if err != nil {
+		return err
+	}
+	pir := &interceptor.Registry{}
+	gen, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		return err
+	}
+	pir.Add(gen)
+	rr, err := report.NewReceiverInterceptor()
+	if err != nil {
+		return err
+	}
+	pir.Add(rr)
+	tw, err := twcc.NewSenderInterceptor()
+	if err != nil {
+		return err
+	}
+	pir.Add(tw)
+	s.pubAPI = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(pm), webrtc.WithInterceptorRegistry(pir))
+
+	sm, err := mediaEngine(false)
+	if err != nil {
+		return err
+	}
+	sir := &interceptor.Registry{}
+	sr, err := report.NewSenderInterceptor()
+	if err != nil {
+		return err
+	}
+	sir.Add(sr)
+	// No NACK responder interceptor: down tracks answer NACKs from the up
+	// track's packet cache, which holds each packet once for all.
+	s.subAPI = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(sm), webrtc.WithInterceptorRegistry(sir))
+	return nil
+}
+
+// UDPAddrs returns the local addresses of the media UDP port.
+func (s *SFU) UDPAddrs() []net.Addr {
+	if s.udpMux == nil {
+		return nil
+	}
+	return s.udpMux.GetListenAddresses()
+}
+
+// TCPAddr returns the ICE-TCP listener's address, or nil when off.
+func (s *SFU) TCPAddr() net.Addr {
+	if s.tcpLn == nil {
+		return nil
+	}
+	return s.tcpLn.Addr()
+}
+
+// Room returns the media room with this key, creating it on first use.
+// After Close it returns a closed room whose Join fails with ErrClosed.
+func (s *SFU) Room(key string) *Room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.rooms[key]; ok {
+		return r
+	}
+	r := newRoom(s, key)
+	if s.closed {
+		r.Close()
+		return r
+	}
+	s.rooms[key] = r
+	return r
+}
+
+// CloseRoom closes every peer of the room and waits for its goroutines.
+// The room layer calls it when a conference ends. Unknown keys are ignored.
+func (s *SFU) CloseRoom(key string) {
+	s.mu.Lock()
+	r := s.rooms[key]
+	delete(s.rooms, key)
+	s.mu.Unlock()
+	if r != nil {
+		r.Close()
+	}
+}
+
+// Close closes every room, the TURN server and the media sockets.
+func (s *SFU) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	rooms := s.rooms
+	s.rooms = map[string]*Room{}
+	s.mu.Unlock()
+	for _, r := range rooms {
+		r.Close()
+	}
+	var errs []error
+	if s.turn != nil {
+		errs = append(errs, s.turn.close())
+	}
+	errs = append(errs, s.closeSockets())
+	return errors.Join(errs...)
+}
+
+func (s *SFU) closeSockets() error {
+	var errs []error
+	if s.udpMux != nil {
+		errs = append(errs, s.udpMux.Close())
+	}
+	if s.udpConn != nil {
+		_ = s.udpConn.Close() // closed by the mux already; be sure
+	}
+	if s.tcpMux != nil {
+		errs = append(errs, s.tcpMux.Close())
+	}
+	if s.tcpLn != nil {
+		_ = s.tcpLn.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// Stats returns the node-wide counters (for metrics and tests).
+func (s *SFU) Stats() Stats { return s.stats.snapshot() }

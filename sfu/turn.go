@@ -1,0 +1,179 @@
+package sfu
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pion/turn/v4"
+)
+
+// turnServer is the built-in TURN relay. It only relays to this machine's
+// own addresses (the SFU), so it can never be abused as an open relay.
+type turnServer struct {
+	srv    *turn.Server
+	udp    net.PacketConn
+	tcp    net.Listener
+	cfg    TURNConfig
+	host   string // address announced in ICE server URLs
+	port   int
+	allow  map[string]bool // peer IPs a client may relay to
+	logger *slog.Logger
+}
+
+func newTURNServer(cfg Config, log *slog.Logger) (*turnServer, error) {
+	t := &turnServer{cfg: cfg.TURN, logger: log.With("sub", "turn"), allow: map[string]bool{}}
+	listenIP := cfg.ListenIP
+	if listenIP == "" {
+		listenIP = "0.0.0.0"
+	}
+	udp, err := net.ListenPacket("udp4", net.JoinHostPort(listenIP, strconv.Itoa(cfg.TURN.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("sfu: TURN UDP port: %w", err)
+	}
+	t.udp = udp
+	t.port = udp.LocalAddr().(*net.UDPAddr).Port
+	tcp, err := net.Listen("tcp4", net.JoinHostPort(listenIP, strconv.Itoa(t.port)))
+	if err != nil {
+		_ = udp.Close()
+		return nil, fmt.Errorf("sfu: TURN TCP port: %w", err)
+	}
+	t.tcp = tcp
+
+	relayIP := cfg.PublicIP
+	if relayIP == "" && cfg.ListenIP != "" && !net.ParseIP(cfg.ListenIP).IsUnspecified() {
+		relayIP = cfg.ListenIP
+	}
+	if relayIP == "" {
+		relayIP = firstHostIP()
+	}
+	t.host = relayIP
+	for _, ip := range localIPs() {
+		t.allow[ip] = true
+	}
+	if cfg.PublicIP != "" {
+		t.allow[net.ParseIP(cfg.PublicIP).String()] = true
+	}
+	gen := &turn.RelayAddressGeneratorStatic{RelayAddress: net.ParseIP(relayIP), Address: listenIP}
+	srv, err := turn.NewServer(turn.ServerConfig{
+		Realm:         cfg.TURN.Realm,
+		AuthHandler:   t.auth,
+		LoggerFactory: pionLogs{t.logger},
+		PacketConnConfigs: []turn.PacketConnConfig{{
+			PacketConn: udp, RelayAddressGenerator: gen, PermissionHandler: t.permit,
+		}},
+		ListenerConfigs: []turn.ListenerConfig{{
+			Listener: tcp, RelayAddressGenerator: gen, PermissionHandler: t.permit,
+		}},
+	})
+	if err != nil {
+		_ = udp.Close()
+		_ = tcp.Close()
+		return nil, fmt.Errorf("sfu: TURN server: %w", err)
+	}
+	t.srv = srv
+	return t, nil
+}
+
+func (t *turnServer) close() error {
+	return t.srv.Close()
+}
+
+// permit lets clients relay only to the SFU's own addresses.
+func (t *turnServer) permit(_ net.Addr, peer net.IP) bool {
+	return t.allow[peer.String()]
+}
+
+// turnPassword is the TURN REST scheme: base64(HMAC-SHA1(secret, username)).
+func turnPassword(secret, username string) string {
+	m := hmac.New(sha1.New, []byte(secret))
+	m.Write([]byte(username))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// auth checks a "expiry:user" username; the password never reaches us in
+// clear, Pion checks the message integrity with the key we return.
+func (t *turnServer) auth(username, realm string, _ net.Addr) ([]byte, bool) {
+	exp, _, ok := strings.Cut(username, ":")
+	if !ok {
+		return nil, false
+	}
+	sec, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil || time.Now().Unix() > sec {
+		return nil, false
+	}
+	return turn.GenerateAuthKey(username, realm, turnPassword(t.cfg.Secret, username)), true
+}
+
+// ICEServer is what a browser puts in RTCConfiguration.iceServers.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// ICEServers returns the built-in TURN server with credentials for one
+// participant, valid for TURN.CredentialTTL. host is the name or address
+// the client reaches the server by (empty: the announced IP). There is no
+// STUN entry: the SFU's own candidates are host candidates, and no
+// third-party server is ever named.
+func (s *SFU) ICEServers(host, user string) ([]ICEServer, error) {
+	if s.turn == nil {
+		return nil, ErrTURNDisabled
+	}
+	if host == "" {
+		host = s.turn.host
+	}
+	ttl := s.cfg.TURN.CredentialTTL
+	if ttl == 0 {
+		ttl = 12 * time.Hour
+	}
+	// The user part is only a label; keep it free of the separator.
+	user = strings.ReplaceAll(user, ":", "_")
+	username := strconv.FormatInt(time.Now().Add(ttl).Unix(), 10) + ":" + user
+	hp := net.JoinHostPort(host, strconv.Itoa(s.turn.port))
+	return []ICEServer{{
+		URLs:       []string{"turn:" + hp + "?transport=udp", "turn:" + hp + "?transport=tcp"},
+		Username:   username,
+		Credential: turnPassword(s.cfg.TURN.Secret, username),
+	}}, nil
+}
+
+// TURNAddr returns the TURN server's UDP address, or nil when off.
+func (s *SFU) TURNAddr() net.Addr {
+	if s.turn == nil {
+		return nil
+	}
+	return s.turn.udp.LocalAddr()
+}
+
+func localIPs() []string {
+	var out []string
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return out
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			out = append(out, n.IP.String())
+		}
+	}
+	return out
+}
+
+func firstHostIP() string {
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			return n.IP.String()
+		}
+	}
+	return "127.0.0.1"
+}
+
