@@ -199,7 +199,7 @@ func dial(t *testing.T, gw *Gateway, o dialOpts) (*phone, error) {
 	sipPort := p.sipPC.LocalAddr().(*net.UDPAddr).Port
 	p.ua, _ = sipgo.NewUA(sipgo.WithUserAgentHostname("127.0.0.1"))
 	p.srv, _ = sipgo.NewServer(p.ua)
-	client, _ := sipgo.NewClient(p.ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientPort(sipPort), sipgo.WithClientConnectionAddr(p.sipPC.LocalAddr().String()))
+	client, _ := sipgo.NewClient(p.ua, sipgo.WithClientHostname("127.0.0.1"))
 	contact := sip.ContactHeader{Address: sip.Uri{User: "phone", Host: "127.0.0.1", Port: sipPort}}
 	p.dc = sipgo.NewDialogClientCache(client, contact)
 	p.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -276,6 +276,12 @@ func (p *phone) close() {
 	default:
 	}
 	close(p.stop)
+	if p.sess != nil && p.sess.LoadState() != sip.DialogStateEnded {
+		// Hang up politely so the gateway does not wait on a dead phone.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		p.sess.Bye(ctx)
+		cancel()
+	}
 	p.rtp.Close()
 	p.wg.Wait()
 	if p.sess != nil {
