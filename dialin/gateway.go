@@ -162,8 +162,8 @@ type Gateway struct {
 	log    *slog.Logger
 	prompt prompts
 
-	ua      *sipgo.UserAgent
-	srv     *sipgo.Server
+	ua  *sipgo.UserAgent
+	srv *sipgo.Server
 	// One dialog cache per transport, as sipgo wants: the UDP one's client
 	// sends from the listening socket, so the trunk sees BYE come from the
 	// address it called.
