@@ -1,0 +1,339 @@
+// Aula's WebSocket protocol for the browser: the message types, a
+// connection with automatic reconnect, typed send helpers and an event
+// emitter. No DOM access here: the UI lives in app.js and ui/.
+// Mirrors signaling/protocol.go; documented in docs/protocol.md.
+
+/**
+ * @typedef {{type: string, ref?: string, data?: any}} Envelope
+ * @typedef {'MODERATOR'|'VIEWER'} Role
+ * @typedef {{id: string, name: string, avatar: boolean, role: Role,
+ *   kind: 'browser'|'phone', inRoom: boolean, connected: boolean,
+ *   raisedHand: boolean, audio: boolean, muted: boolean, video: boolean,
+ *   screen: boolean}} Participant
+ * @typedef {{id: string, from: string, fromName: string, to?: string,
+ *   text: string, time: string}} ChatMessage
+ * @typedef {{name: string, welcome?: string, pin?: string,
+ *   dialNumber?: string, logoutURL?: string, startTime?: string,
+ *   running: boolean, muteOnStart: boolean, lock: Object<string, boolean>}} MeetingInfo
+ * @typedef {{self: Participant, meeting: MeetingInfo, roster: Participant[],
+ *   chat: ChatMessage[], lobby: boolean, serverTime: string}} Welcome
+ * @typedef {{ref?: string, code: string, message: string}} ErrorData
+ * @typedef {{reason: string, logoutURL?: string}} Ended
+ */
+
+/** Client → server message types. */
+export const ClientType = Object.freeze({
+  CHAT_SEND: 'chat.send',
+  HAND_RAISE: 'hand.raise',
+  HAND_LOWER: 'hand.lower',
+  ROLE_SET: 'role.set',
+  PARTICIPANT_MUTE: 'participant.mute',
+  PARTICIPANT_REMOVE: 'participant.remove',
+  MEETING_END: 'meeting.end',
+  LEAVE: 'leave',
+  PING: 'ping',
+});
+
+/** Server → client message types. */
+export const ServerType = Object.freeze({
+  WELCOME: 'welcome',
+  LOBBY_ADMITTED: 'lobby.admitted',
+  PARTICIPANT_JOINED: 'participant.joined',
+  PARTICIPANT_UPDATED: 'participant.updated',
+  PARTICIPANT_LEFT: 'participant.left',
+  CHAT_MESSAGE: 'chat.message',
+  MEETING_ENDED: 'meeting.ended',
+  REMOVED: 'removed',
+  REPLACED: 'replaced',
+  ACK: 'ack',
+  ERROR: 'error',
+  PONG: 'pong',
+});
+
+/** Error codes of `error` messages. */
+export const ErrorCode = Object.freeze({
+  BAD_REQUEST: 'bad_request',
+  UNKNOWN_TYPE: 'unknown_type',
+  TOO_LARGE: 'too_large',
+  RATE_LIMITED: 'rate_limited',
+  FORBIDDEN: 'forbidden',
+  NOT_FOUND: 'not_found',
+  NOT_IN_ROOM: 'not_in_room',
+  ENDED: 'ended',
+  FULL: 'full',
+  DENIED: 'denied',
+  INTERNAL: 'internal',
+  // Client-side only: the connection dropped before the answer came.
+  DISCONNECTED: 'disconnected',
+});
+
+/** WebSocket close codes after which the client must not reconnect. */
+export const CloseCode = Object.freeze({
+  ENDED: 4001,
+  REMOVED: 4003,
+  REPLACED: 4004,
+  LEFT: 4005,
+  FULL: 4009,
+});
+
+/** @param {number} code */
+export function isFinalClose(code) {
+  return code >= 4000 && code <= 4999;
+}
+
+/** A request refused by the server (or lost with the connection). */
+export class ProtocolError extends Error {
+  /** @param {string} code @param {string} message */
+  constructor(code, message) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.code = code;
+  }
+}
+
+/** A minimal event emitter. */
+export class Emitter {
+  constructor() {
+    /** @type {Map<string, Set<Function>>} */
+    this.handlers = new Map();
+  }
+
+  /**
+   * @param {string} type
+   * @param {(data: any, env?: Envelope) => void} fn
+   * @returns {() => void} unsubscribe
+   */
+  on(type, fn) {
+    let set = this.handlers.get(type);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(type, set);
+    }
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  /** @param {string} type @param {any} [data] @param {Envelope} [env] */
+  emit(type, data, env) {
+    for (const fn of this.handlers.get(type) || []) {
+      try {
+        fn(data, env);
+      } catch (e) {
+        console.error('handler of', type, e);
+      }
+    }
+  }
+}
+
+/**
+ * The WebSocket URL of the page's room: relative to the page, so a path
+ * prefix of the server works.
+ * @param {{href: string}} loc
+ */
+export function socketURL(loc) {
+  const u = new URL('ws', loc.href);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.search = '';
+  u.hash = '';
+  return u.toString();
+}
+
+/**
+ * Connection to the room with automatic reconnect (exponential backoff
+ * with jitter) until the server closes with a final code.
+ *
+ * Events: 'state' ('connecting'|'open'|'reconnecting'|'closed'), 'message'
+ * (every envelope), one event per server type (its data), and 'final'
+ * ({code, reason}) when the connection ends for good.
+ */
+export class Connection extends Emitter {
+  /**
+   * @param {string} url
+   * @param {{WebSocket?: any, minDelay?: number, maxDelay?: number,
+   *   maxAttempts?: number, pingInterval?: number, pongTimeout?: number}} [opts]
+   */
+  constructor(url, opts = {}) {
+    super();
+    this.url = url;
+    this.WS = opts.WebSocket || globalThis.WebSocket;
+    this.minDelay = opts.minDelay ?? 500;
+    this.maxDelay = opts.maxDelay ?? 15000;
+    // Without one welcome for this many tries (about 3 minutes), give up:
+    // the session is gone (meeting ended while offline, or server away).
+    this.maxAttempts = opts.maxAttempts ?? 16;
+    this.pingInterval = opts.pingInterval ?? 25000;
+    this.pongTimeout = opts.pongTimeout ?? 10000;
+    /** @type {any} */
+    this.ws = null;
+    this.attempt = 0;
+    this.nextRef = 1;
+    this.stopped = false;
+    /** @type {Map<string, {resolve: Function, reject: Function}>} */
+    this.pending = new Map();
+    this.timer = 0;
+    this.pingTimer = 0;
+    this.pongTimer = 0;
+  }
+
+  start() {
+    this.stopped = false;
+    this.open();
+  }
+
+  /** @private */
+  open() {
+    this.emit('state', this.attempt === 0 ? 'connecting' : 'reconnecting');
+    const ws = new this.WS(this.url);
+    this.ws = ws;
+    ws.onopen = () => this.startPings();
+    ws.onmessage = (/** @type {{data: string}} */ ev) => this.receive(ev.data);
+    ws.onclose = (/** @type {{code: number, reason: string}} */ ev) => this.closed(ws, ev.code, ev.reason);
+    ws.onerror = () => {}; // a close event follows
+  }
+
+  /** @private @param {string} raw */
+  receive(raw) {
+    /** @type {Envelope} */
+    let env;
+    try {
+      env = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (!env || typeof env.type !== 'string') return;
+    if (env.type === ServerType.WELCOME) {
+      this.attempt = 0;
+      this.emit('state', 'open');
+    }
+    if (env.ref && this.pending.has(env.ref)) {
+      const p = this.pending.get(env.ref);
+      if (env.type === ServerType.ACK || env.type === ServerType.PONG) {
+        this.pending.delete(env.ref);
+        p.resolve(env.data);
+      } else if (env.type === ServerType.ERROR) {
+        this.pending.delete(env.ref);
+        p.reject(new ProtocolError(env.data.code, env.data.message));
+      }
+    }
+    this.emit('message', env.data, env);
+    this.emit(env.type, env.data, env);
+  }
+
+  /** @private */
+  closed(ws, code, reason) {
+    if (ws !== this.ws) return;
+    this.stopPings();
+    this.ws = null;
+    for (const p of this.pending.values()) {
+      p.reject(new ProtocolError(ErrorCode.DISCONNECTED, 'connection lost'));
+    }
+    this.pending.clear();
+    if (this.stopped || isFinalClose(code)) {
+      this.stopped = true;
+      this.emit('state', 'closed');
+      this.emit('final', { code, reason });
+      return;
+    }
+    this.attempt++;
+    if (this.attempt > this.maxAttempts) {
+      this.stopped = true;
+      this.emit('state', 'closed');
+      this.emit('final', { code: 0, reason: 'unreachable' });
+      return;
+    }
+    const base = Math.min(this.maxDelay, this.minDelay * 2 ** (this.attempt - 1));
+    const delay = base / 2 + Math.random() * base / 2;
+    this.emit('state', 'reconnecting');
+    this.timer = setTimeout(() => this.open(), delay);
+  }
+
+  /** @private The browser hides WebSocket pings: detect dead links with our own. */
+  startPings() {
+    this.stopPings();
+    this.pingTimer = setInterval(() => {
+      this.pongTimer = setTimeout(() => this.ws && this.ws.close(), this.pongTimeout);
+      this.request(ClientType.PING).then(() => clearTimeout(this.pongTimer), () => {});
+    }, this.pingInterval);
+  }
+
+  /** @private */
+  stopPings() {
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongTimer);
+  }
+
+  /** Stops for good (no reconnect). */
+  close() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.ws) this.ws.close(1000);
+  }
+
+  /** @returns {boolean} */
+  get connected() {
+    return !!this.ws && this.ws.readyState === 1;
+  }
+
+  /**
+   * Sends a request; resolves on its ack (or pong), rejects with a
+   * ProtocolError on its error.
+   * @param {string} type
+   * @param {any} [data]
+   * @returns {Promise<any>}
+   */
+  request(type, data) {
+    if (!this.connected) {
+      return Promise.reject(new ProtocolError(ErrorCode.DISCONNECTED, 'not connected'));
+    }
+    const ref = 'r' + this.nextRef++;
+    /** @type {Envelope} */
+    const env = { type, ref };
+    if (data !== undefined) env.data = data;
+    return new Promise((resolve, reject) => {
+      this.pending.set(ref, { resolve, reject });
+      this.ws.send(JSON.stringify(env));
+    });
+  }
+
+  /** @param {string} text @param {string} [to] participant id for a private message */
+  chat(text, to) {
+    return this.request(ClientType.CHAT_SEND, to ? { to, text } : { text });
+  }
+
+  /** @param {boolean} up */
+  raiseHand(up) {
+    return this.request(ClientType.HAND_RAISE, { up });
+  }
+
+  /** @param {string} id */
+  lowerHand(id) {
+    return this.request(ClientType.HAND_LOWER, { id });
+  }
+
+  /** @param {string} id @param {Role} role */
+  setRole(id, role) {
+    return this.request(ClientType.ROLE_SET, { id, role });
+  }
+
+  /** @param {string} id */
+  mute(id) {
+    return this.request(ClientType.PARTICIPANT_MUTE, { id });
+  }
+
+  /** @param {string} id */
+  remove(id) {
+    return this.request(ClientType.PARTICIPANT_REMOVE, { id });
+  }
+
+  endMeeting() {
+    return this.request(ClientType.MEETING_END);
+  }
+
+  leave() {
+    return this.request(ClientType.LEAVE);
+  }
+
+  ping() {
+    return this.request(ClientType.PING);
+  }
+}
