@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"aula/room"
 )
@@ -61,9 +62,9 @@ func toAPIError(err error) apiError {
 	case errors.Is(err, ErrUnsupported):
 		return apiError{"unsupportedRequest", "This API call is not supported by this server."}
 	case errors.Is(err, ErrPresentation):
-		return apiError{"invalidPresentation", detail}
+		return apiError{"invalidPresentation", strip(detail, ErrPresentation)}
 	case errors.Is(err, ErrParam):
-		return apiError{"validationError", detail}
+		return apiError{"validationError", strip(detail, ErrParam)}
 	case errors.Is(err, room.ErrPINTaken):
 		return apiError{"voiceBridgeNotUnique", "The voiceBridge is already used by another running meeting."}
 	case errors.Is(err, room.ErrNotFound), errors.Is(err, room.ErrEnded):
@@ -73,9 +74,18 @@ func toAPIError(err error) apiError {
 	case errors.Is(err, room.ErrFull):
 		return apiError{"maxParticipantsReached", "The number of participants allowed for this meeting has been reached."}
 	case errors.Is(err, room.ErrInvalid):
-		return apiError{"validationError", detail}
+		return apiError{"validationError", strip(detail, room.ErrInvalid)}
 	}
 	return apiError{"internalError", "The server could not handle the request."}
+}
+
+// strip removes the sentinel's own text from a detail message, so the
+// platform reads "duration must be …" rather than Go's error chain.
+func strip(detail string, sentinel error) string {
+	if i := strings.Index(detail, sentinel.Error()+": "); i >= 0 {
+		return detail[:i] + detail[i+len(sentinel.Error())+2:]
+	}
+	return detail
 }
 
 // paramErr is a parameter error naming the parameter.
