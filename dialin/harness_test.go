@@ -169,6 +169,7 @@ type phone struct {
 
 	mu   sync.Mutex
 	gen  func(n int) int16 // sample generator, by sample index
+	mute bool              // send no RTP at all
 	n    int
 	seq  uint16
 	ts   uint32
@@ -182,6 +183,8 @@ type dialOpts struct {
 	codecs    string // m= payload list, default "0 8 101"
 	transport string
 	noDTMF    bool
+	user      string // digest credentials
+	pass      string
 }
 
 // dial calls the gateway. The returned error carries the final response
@@ -243,7 +246,7 @@ func dial(t *testing.T, gw *Gateway, o dialOpts) (*phone, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{Username: o.user, Password: o.pass}); err != nil {
 		return nil, err
 	}
 	if err := sess.Ack(ctx); err != nil {
@@ -322,6 +325,10 @@ func (p *phone) sendLoop() {
 		case <-tick.C:
 		}
 		p.mu.Lock()
+		if p.mute {
+			p.mu.Unlock()
+			continue
+		}
 		pl := make([]byte, phoneFrame)
 		for i := range pl {
 			pl[i] = p.encode(p.gen(p.n))

@@ -1,0 +1,162 @@
+package dialin
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+func statusOf(err error) int {
+	var re *sipgo.ErrDialogResponse
+	if errors.As(err, &re) {
+		return re.Res.StatusCode
+	}
+	return 0
+}
+
+func TestAdmission(t *testing.T) {
+	t.Parallel()
+	elsewhere := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
+	cases := []struct {
+		name   string
+		cfg    func(*Config)
+		opts   dialOpts
+		status int // 0: answered
+	}{
+		{"loopback by default", nil, dialOpts{from: testNumber}, 0},
+		{"not from the trunk", func(c *Config) { c.Trunks = elsewhere }, dialOpts{from: testNumber}, 403},
+		{"digest without credentials", func(c *Config) { c.Trunks, c.Username, c.Password = elsewhere, "trunk", "s3cret" }, dialOpts{from: testNumber}, 401},
+		{"digest wrong password", func(c *Config) { c.Trunks, c.Username, c.Password = elsewhere, "trunk", "s3cret" }, dialOpts{from: testNumber, user: "trunk", pass: "nope"}, 401},
+		{"digest right", func(c *Config) { c.Trunks, c.Username, c.Password = elsewhere, "trunk", "s3cret" }, dialOpts{from: testNumber, user: "trunk", pass: "s3cret"}, 0},
+		{"no common codec", nil, dialOpts{from: testNumber, codecs: "9 101"}, 488},
+		{"over TCP", nil, dialOpts{from: testNumber, transport: "tcp"}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, tc.cfg)
+			p, err := dial(t, e.gw, tc.opts)
+			if got := statusOf(err); got != tc.status || (tc.status == 0 && err != nil) {
+				t.Fatalf("status = %d (err %v), want %d", got, err, tc.status)
+			}
+			if tc.status != 0 {
+				if e.gw.Calls() != 0 {
+					t.Errorf("a refused call is counted")
+				}
+				return
+			}
+			p.waitPrompt("en", promptWelcome)
+			p.hangup()
+			eventually(t, 5*time.Second, "call gone", func() bool { return e.gw.Calls() == 0 })
+		})
+	}
+}
+
+func TestOptions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ua, _ := sipgo.NewUA()
+	defer ua.Close()
+	c, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	req := sip.NewRequest(sip.OPTIONS, sip.Uri{Host: "127.0.0.1", Port: int(e.gw.Addr().Port())})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := c.Do(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 || res.GetHeader("Allow") == nil {
+		t.Errorf("OPTIONS: %v", res)
+	}
+}
+
+func TestRTPTimeoutHangsUp(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) { c.RTPTimeout = 300 * time.Millisecond })
+	p, err := dial(t, e.gw, dialOpts{from: testNumber})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.waitPrompt("en", promptWelcome)
+	p.mu.Lock()
+	p.mute = true
+	p.mu.Unlock()
+	p.waitBye(5 * time.Second)
+}
+
+func TestPINTimeoutCountsAsTry(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) { c.PINTimeout = 200 * time.Millisecond; c.PINTries = 1 })
+	p, err := dial(t, e.gw, dialOpts{from: testNumber})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The caller types nothing: after the welcome and the timeout, goodbye.
+	p.waitPrompt("en", promptGoodbye)
+	p.waitBye(10 * time.Second)
+}
+
+func TestFiveDigitsWithoutHash(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	mt, _, _ := e.meeting("nohash", "98765", true)
+	p, err := dial(t, e.gw, dialOpts{from: testNumber})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.digits4733("98765")
+	eventually(t, 5*time.Second, "caller joined", func() bool { return len(e.phones(mt.Key)) == 1 })
+}
+
+func TestCloseHangsUpCalls(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	p, err := dial(t, e.gw, dialOpts{from: testNumber})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.waitPrompt("en", promptWelcome)
+	if err := e.gw.Close(); err != nil {
+		t.Logf("close: %v", err)
+	}
+	p.waitBye(5 * time.Second)
+	if e.gw.Calls() != 0 {
+		t.Errorf("Calls() = %d after Close", e.gw.Calls())
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	cases := map[string]func(*Config){
+		"bad address":        func(c *Config) { c.Addr = "nope" },
+		"unknown language":   func(c *Config) { c.Language = "fr" },
+		"user without pass":  func(c *Config) { c.Username = "x" },
+		"port range":         func(c *Config) { c.RTPPortMin, c.RTPPortMax = 30000, 20000 },
+		"privileged ports":   func(c *Config) { c.RTPPortMin, c.RTPPortMax = 10, 20 },
+		"negative timeout":   func(c *Config) { c.RTPTimeout = -time.Second },
+		"zero burst":         func(c *Config) { c.CallerLimit = RateLimit{Burst: 0, Every: time.Second} },
+		"tls without listen": func(c *Config) { c.TLS = &tlsConfigStub; c.TLSAddr = "" },
+	}
+	for name, mut := range cases {
+		t.Run(name, func(t *testing.T) {
+			c := Config{Addr: "127.0.0.1:0"}
+			c.defaults()
+			mut(&c)
+			if err := c.Validate(); !errors.Is(err, ErrConfig) {
+				t.Errorf("err = %v, want ErrConfig", err)
+			}
+		})
+	}
+	ok := Config{Addr: "127.0.0.1:0", Language: "de"}
+	ok.defaults()
+	if err := ok.Validate(); err != nil {
+		t.Errorf("valid config: %v", err)
+	}
+}
+
+var tlsConfigStub = tls.Config{}
