@@ -1,0 +1,174 @@
+// Package app wires Aula together: configuration, store, room manager,
+// web server, signaling, media and dial-in. cmd/aula is a thin shell over
+// it, and end-to-end tests start the same App in-process.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"aula/room"
+	"aula/signaling"
+	"aula/store"
+	"aula/web"
+	"aula/web/static"
+)
+
+// App is a running Aula node.
+type App struct {
+	cfg   Config
+	log   *slog.Logger
+	store room.Store
+	files *store.Dir
+	mgr   *room.Manager
+	sig   *signaling.Server
+	srv   *http.Server
+	ln    net.Listener
+	url   *url.URL
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New builds an App from a validated Config. Nothing listens until Start.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Secret == "" {
+		var b [24]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, err
+		}
+		cfg.Secret, cfg.secretGenerated = hex.EncodeToString(b[:]), true
+	}
+	a := &App{cfg: cfg, log: log}
+	st, err := store.Open(ctx, cfg.RedisURL, log)
+	if err != nil {
+		return nil, fmt.Errorf("AULA_REDIS_URL: %w", err)
+	}
+	a.store = st
+	files, err := store.NewDir(cfg.DataDir)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("AULA_DATA_DIR: %w", err)
+	}
+	a.files = files
+	a.mgr = room.NewManager(room.Config{
+		TTL:            cfg.StoreTTL,
+		ReconnectGrace: cfg.ReconnectGrace,
+		Logger:         log.With("component", "room"),
+	}, st, files)
+	return a, nil
+}
+
+// Start listens on HTTPAddr and serves until Close.
+func (a *App) Start() error {
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("AULA_HTTP_ADDR: %w", err)
+	}
+	a.ln = ln
+	pub := a.cfg.PublicURL
+	if pub == "" {
+		pub = "http://" + ln.Addr().String()
+	}
+	a.url, err = url.Parse(pub)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("AULA_PUBLIC_URL: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.sig = signaling.New(signaling.Options{
+		Manager:        a.mgr,
+		AllowedOrigins: []string{a.url.Scheme + "://" + a.url.Host},
+		Logger:         a.log.With("component", "signaling"),
+	})
+	h, err := web.New(web.Options{
+		PublicURL:  a.url,
+		Secret:     a.cfg.Secret,
+		Manager:    a.mgr,
+		Files:      a.files,
+		WS:         a.sig,
+		Static:     static.FS,
+		DialNumber: a.cfg.DialNumber,
+		Logger:     a.log.With("component", "web"),
+		Registry:   reg,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	a.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http server", "err", err)
+		}
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.mgr.Run(ctx, time.Second)
+	}()
+	a.log.Info("listening", "addr", ln.Addr().String(), "public_url", a.url.String(), "store", storeKind(a.cfg.RedisURL))
+	return nil
+}
+
+func storeKind(redisURL string) string {
+	if redisURL == "" {
+		return "memory"
+	}
+	return "redis"
+}
+
+// URL is the public base URL.
+func (a *App) URL() string { return a.url.String() }
+
+// Secret is the BBB shared secret in force (generated when not configured).
+func (a *App) Secret() string { return a.cfg.Secret }
+
+// SecretGenerated reports whether Secret was generated at start-up.
+func (a *App) SecretGenerated() bool { return a.cfg.secretGenerated }
+
+// Manager is the room manager.
+func (a *App) Manager() *room.Manager { return a.mgr }
+
+// Store is the room store.
+func (a *App) Store() room.Store { return a.store }
+
+// DataDir is where meeting files live.
+func (a *App) DataDir() string { return a.cfg.DataDir }
+
+// Close drains the node: it ends every meeting here (telling everyone and
+// wiping their data), stops the servers and closes the store.
+func (a *App) Close(ctx context.Context) error {
+	a.mgr.Shutdown(ctx)
+	var err error
+	if a.sig != nil {
+		a.sig.Close()
+	}
+	if a.srv != nil {
+		err = a.srv.Shutdown(ctx)
+	}
+	if a.cancel != nil {
+		a.cancel()
+	}
+	a.wg.Wait()
+	return errors.Join(err, a.store.Close())
+}

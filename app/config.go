@@ -1,0 +1,249 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the server. Each field is set, in order, from
+// its default, the JSON config file (-config / AULA_CONFIG), the
+// environment (AULA_<NAME>) and the command-line flag (-<name>); the tag
+// `name` gives the name in all three forms.
+type Config struct {
+	// HTTPAddr is the listen address of the web server (API, client, WebSocket).
+	HTTPAddr string `name:"http-addr" json:"http_addr"`
+	// PublicURL is the base URL in join links, as browsers reach the server
+	// (https behind a TLS proxy). Default: http://<HTTPAddr>.
+	PublicURL string `name:"public-url" json:"public_url"`
+	// Secret is the BigBlueButton shared secret of the API. When empty a
+	// random one is generated and printed once at start-up.
+	Secret string `name:"secret" json:"secret"`
+	// RedisURL selects the Redis store (redis://, rediss://, unix://); empty
+	// uses the embedded in-memory store (one node).
+	RedisURL string `name:"redis-url" json:"redis_url"`
+	// DataDir holds uploaded files (presentations), one folder per meeting,
+	// deleted when the meeting ends.
+	DataDir string `name:"data-dir" json:"data_dir"`
+	// LogDir, when set, receives the server log as JSON lines, one file per
+	// day, besides stderr.
+	LogDir string `name:"log-dir" json:"log_dir"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `name:"log-level" json:"log_level"`
+	// SIPAddr is the listen address of the SIP gateway; empty: no dial-in.
+	SIPAddr string `name:"sip-addr" json:"sip_addr"`
+	// DialNumber is the phone number shown in rooms for dial-in (BBB dialNumber default).
+	DialNumber string `name:"dial-number" json:"dial_number"`
+	// ReconnectGrace keeps a dropped participant's place this long.
+	ReconnectGrace time.Duration `name:"reconnect-grace" json:"reconnect_grace"`
+	// StoreTTL is the TTL of every store key, refreshed while a meeting runs:
+	// the longest a crashed node's data can outlive it.
+	StoreTTL time.Duration `name:"store-ttl" json:"store_ttl"`
+	// Demo creates a demo room at start-up and prints its links.
+	Demo bool `name:"demo" json:"demo"`
+
+	// secretGenerated records that Secret was made up at start-up.
+	secretGenerated bool
+}
+
+// Defaults returns the built-in configuration.
+func Defaults() Config {
+	return Config{
+		HTTPAddr:       "127.0.0.1:8080",
+		DataDir:        defaultDataDir(),
+		LogLevel:       "info",
+		ReconnectGrace: time.Minute,
+		StoreTTL:       10 * time.Minute,
+		Demo:           true,
+	}
+}
+
+func defaultDataDir() string {
+	if d, err := os.UserCacheDir(); err == nil {
+		return d + "/aula"
+	}
+	return os.TempDir() + "/aula"
+}
+
+// Load builds the configuration from defaults, file, environment and args.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	cfg := Defaults()
+	fs := flag.NewFlagSet("aula", flag.ContinueOnError)
+	configFile := fs.String("config", getenv("AULA_CONFIG"), "JSON config file (env AULA_CONFIG)")
+	// Flags are registered with empty defaults: only flags actually given
+	// override the file and the environment.
+	set := map[string]*string{}
+	each(&cfg, func(name string, _ reflect.Value, help string) {
+		set[name] = fs.String(name, "", help+" (env "+envName(name)+")")
+	})
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if *configFile != "" {
+		b, err := os.ReadFile(*configFile)
+		if err != nil {
+			return cfg, fmt.Errorf("config file: %w", err)
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		var fc fileConfig
+		if err := dec.Decode(&fc); err != nil {
+			return cfg, fmt.Errorf("config file %s: %w", *configFile, err)
+		}
+		if err := fc.apply(&cfg); err != nil {
+			return cfg, fmt.Errorf("config file %s: %w", *configFile, err)
+		}
+	}
+	var errs []error
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	each(&cfg, func(name string, v reflect.Value, _ string) {
+		if s := getenv(envName(name)); s != "" {
+			if err := setValue(v, s); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", envName(name), err))
+			}
+		}
+		if given[name] {
+			if err := setValue(v, *set[name]); err != nil {
+				errs = append(errs, fmt.Errorf("-%s: %w", name, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// fileConfig is the JSON file's shape: the same names, durations as strings.
+type fileConfig map[string]any
+
+func (fc fileConfig) apply(cfg *Config) error {
+	known := map[string]reflect.Value{}
+	each(cfg, func(name string, v reflect.Value, _ string) { known[strings.ReplaceAll(name, "-", "_")] = v })
+	for k, raw := range fc {
+		v, ok := known[k]
+		if !ok {
+			return fmt.Errorf("unknown setting %q", k)
+		}
+		if err := setValue(v, fmt.Sprint(raw)); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func envName(flagName string) string {
+	return "AULA_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+var fieldHelp = map[string]string{
+	"http-addr":       "listen address of the web server",
+	"public-url":      "base URL in join links (default from http-addr)",
+	"secret":          "BigBlueButton API shared secret (generated when empty)",
+	"redis-url":       "Redis URL; empty: embedded in-memory store",
+	"data-dir":        "directory for uploaded files",
+	"log-dir":         "directory for the server log (JSON lines)",
+	"log-level":       "debug, info, warn or error",
+	"sip-addr":        "SIP gateway listen address; empty: no dial-in",
+	"dial-number":     "dial-in phone number shown in rooms",
+	"reconnect-grace": "how long a dropped participant keeps their place",
+	"store-ttl":       "TTL of every store key (refreshed while a meeting runs)",
+	"demo":            "create a demo room and print its links",
+}
+
+func each(cfg *Config, f func(name string, v reflect.Value, help string)) {
+	rv := reflect.ValueOf(cfg).Elem()
+	rt := rv.Type()
+	for i := 0; i < rt.NumField(); i++ {
+		name := rt.Field(i).Tag.Get("name")
+		if name == "" {
+			continue
+		}
+		f(name, rv.Field(i), fieldHelp[name])
+	}
+}
+
+func setValue(v reflect.Value, s string) error {
+	switch v.Interface().(type) {
+	case string:
+		v.SetString(s)
+	case bool:
+		switch strings.ToLower(s) {
+		case "true", "1", "yes", "on":
+			v.SetBool(true)
+		case "false", "0", "no", "off":
+			v.SetBool(false)
+		default:
+			return fmt.Errorf("%q is not a boolean", s)
+		}
+	case time.Duration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration like 90s or 10m", s)
+		}
+		v.SetInt(int64(d))
+	default:
+		return fmt.Errorf("unsupported setting type %s", v.Type())
+	}
+	return nil
+}
+
+// Validate checks every setting and names the one that is wrong.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(name, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", envName(name), fmt.Sprintf(format, a...)))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		bad("http-addr", "%q is not host:port", c.HTTPAddr)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad("public-url", "%q must be an absolute http(s) URL without query", c.PublicURL)
+		}
+	}
+	if c.Secret != "" && len(c.Secret) < 12 {
+		bad("secret", "must be at least 12 characters")
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			bad("redis-url", "must be a redis://, rediss:// or unix:// URL")
+		}
+	}
+	if c.DataDir == "" {
+		bad("data-dir", "must not be empty")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log-level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.SIPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SIPAddr); err != nil {
+			bad("sip-addr", "%q is not host:port", c.SIPAddr)
+		}
+	}
+	for _, r := range c.DialNumber {
+		if !strings.ContainsRune("0123456789+-() /", r) {
+			bad("dial-number", "%q may contain only digits, spaces and + - ( ) /", c.DialNumber)
+			break
+		}
+	}
+	if c.ReconnectGrace <= 0 {
+		bad("reconnect-grace", "must be positive")
+	}
+	if c.StoreTTL < time.Minute {
+		bad("store-ttl", "must be at least 1m")
+	}
+	return errors.Join(errs...)
+}
