@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -144,9 +146,9 @@ func joinURL(base, meetingID, name string, role room.Role) string {
 	})
 }
 
-// page is one person's browser tab, in its own browser context (its own
+// tab is one person's browser tab, in its own browser context (its own
 // cookie jar). JavaScript exceptions on the page fail the test.
-type page struct {
+type tab struct {
 	t    *testing.T
 	name string
 	ctx  context.Context
@@ -154,10 +156,10 @@ type page struct {
 	errs []string
 }
 
-func newPage(t *testing.T, browser context.Context, name string) *page {
+func newPage(t *testing.T, browser context.Context, name string) *tab {
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	p := &page{t: t, name: name, ctx: ctx}
+	p := &tab{t: t, name: name, ctx: ctx}
 	// The first call on the tab's context opens the tab: no timeout here.
 	err := chromedp.Listen(ctx, func(ev any) {
 		if e, ok := ev.(*runtime.EventExceptionThrown); ok && e.ExceptionDetails != nil {
@@ -174,10 +176,18 @@ func newPage(t *testing.T, browser context.Context, name string) *page {
 	if err != nil {
 		t.Fatalf("%s: open tab: %v", name, err)
 	}
+	// Record Content-Security-Policy violations: the client must work
+	// under the strict policy without tripping it.
+	p.run("watch CSP", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `window.__csp = []; document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`,
+		})
+		return err
+	}))
 	return p
 }
 
-func (p *page) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+func (p *tab) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, stepWait)
 	defer cancel()
@@ -187,7 +197,7 @@ func (p *page) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 }
 
 // waitFor polls a JavaScript condition until it holds or the step times out.
-func (p *page) waitFor(what, cond string) {
+func (p *tab) waitFor(what, cond string) {
 	p.t.Helper()
 	deadline := time.Now().Add(stepWait)
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -209,7 +219,7 @@ func (p *page) waitFor(what, cond string) {
 	}
 }
 
-func (p *page) text(sel string) string {
+func (p *tab) text(sel string) string {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, stepWait)
 	defer cancel()
@@ -220,8 +230,17 @@ func (p *page) text(sel string) string {
 	return s
 }
 
-func (p *page) noErrors() {
+func (p *tab) noErrors() {
 	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, stepWait)
+	defer cancel()
+	csp, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__csp || []`))
+	if err != nil {
+		p.t.Errorf("%s: read CSP violations: %v", p.name, err)
+	}
+	for _, v := range csp {
+		p.t.Errorf("%s: Content-Security-Policy violation: %s", p.name, v)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, e := range p.errs {
@@ -290,7 +309,7 @@ func runMeeting(t *testing.T, chrome, redisURL string) {
 	mod.run("open join link", chromedp.Navigate(joinURL(base, meetingID, "Maria Moderator", room.Moderator)))
 	mod.waitFor("the room", visible("#view-room"))
 	viewer.waitFor("admission to the room", visible("#view-room"))
-	for _, p := range []*page{viewer, mod} {
+	for _, p := range []*tab{viewer, mod} {
 		p.waitFor("both names in the participant list", rosterHas("Vera Viewer")+" && "+rosterHas("Maria Moderator"))
 		p.waitFor("the dial-in PIN", visible("#dialin")+fmt.Sprintf(` && document.querySelector('#dialin-pin').textContent === %q`, mt.PIN))
 	}
@@ -319,7 +338,7 @@ func runMeeting(t *testing.T, chrome, redisURL string) {
 	mod.run("click End meeting", chromedp.Click(chromedp.CSS("#end-meeting")))
 	mod.waitFor("the confirmation", visible("#end-confirm"))
 	mod.run("confirm", chromedp.Click(chromedp.CSS("#end-confirm")))
-	for _, p := range []*page{viewer, mod} {
+	for _, p := range []*tab{viewer, mod} {
 		p.waitFor("the ended page", visible("#view-ended"))
 		p.waitFor("the logout link", visible("#ended-link")+fmt.Sprintf(` && document.querySelector('#ended-link').href === %q`, logoutURL))
 		p.noErrors()
