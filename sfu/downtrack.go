@@ -68,7 +68,9 @@ type downTrack struct {
 func newDownTrack(up *upTrack, sub *Peer) *downTrack {
 	d := &downTrack{up: up, sub: sub, w: sub.w, stats: up.stats}
 	d.current.Store(-1)
-	if up.isVideo {
+	if !up.isVideo {
+		d.current.Store(0) // audio has one layer and needs no keyframe
+	} else {
 		d.hist = make([]histEntry, histSize)
 		if len(up.rids) > 1 {
 			d.target.Store(-1) // chosen by the subscriber's allocator

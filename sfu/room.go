@@ -201,7 +201,7 @@ func (r *Room) speakerLoop() {
 			if u.isVideo || u.levelExt == 0 {
 				continue
 			}
-			if last := u.lastLoud.Load(); last != 0 && t-last < int64(speakingHold) && !u.muted.Load() {
+			if last := u.lastSpeech.Load(); last != 0 && t-last < int64(speakingHold) && !u.muted.Load() {
 				loud[u.pub.id] = true
 			} else if !loud[u.pub.id] {
 				loud[u.pub.id] = false

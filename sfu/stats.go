@@ -16,7 +16,7 @@ type Stats struct {
 }
 
 type counters struct {
-	packetsIn, packetsOut, bytesOut, dropped    atomic.Uint64
+	packetsIn, packetsOut, bytesOut, dropped   atomic.Uint64
 	nacked, retransmitted, keyframes, switches atomic.Uint64
 }
 

@@ -176,4 +176,3 @@ func firstHostIP() string {
 	}
 	return "127.0.0.1"
 }
-

@@ -52,25 +52,26 @@ type layer struct {
 // loops read the subscriber list from a copy-on-write snapshot, so adding
 // or removing a subscriber never blocks or locks the packet path.
 type upTrack struct {
-	id        string // unique in the room; the subscriber-facing track ID
-	pub       *Peer
-	mid       string
-	kind      TrackKind
-	codec     webrtc.RTPCodecCapability
-	rids      []string // simulcast rids, lowest first; empty without simulcast
-	levelExt  uint8    // audio-level header extension ID, 0 when absent
-	isVideo   bool
-	stats     *counters
-	layers    [maxLayers]atomic.Pointer[layer]
-	downs     atomic.Pointer[[]*downTrack]
-	muted     atomic.Bool  // the server stops forwarding (camera off, moderator mute)
-	lastLoud  atomic.Int64 // now() of the last audio packet with speech
-	received  atomic.Uint64
-	wg        sync.WaitGroup // read loops
-	mu        sync.Mutex     // guards downs updates and running
-	running   int            // read loops still running
-	onEnd     func(*upTrack) // called once when the last read loop ends
-	endedOnce sync.Once
+	id         string // unique in the room; the subscriber-facing track ID
+	pub        *Peer
+	mid        string
+	kind       TrackKind
+	codec      webrtc.RTPCodecCapability
+	rids       []string // simulcast rids, lowest first; empty without simulcast
+	levelExt   uint8    // audio-level header extension ID, 0 when absent
+	isVideo    bool
+	stats      *counters
+	layers     [maxLayers]atomic.Pointer[layer]
+	downs      atomic.Pointer[[]*downTrack]
+	muted      atomic.Bool  // the server stops forwarding (camera off, moderator mute)
+	lastLoud   atomic.Int64 // now() of the last audio packet to forward (speech or unmeasured)
+	lastSpeech atomic.Int64 // now() of the last audio packet measured as speech
+	received   atomic.Uint64
+	wg         sync.WaitGroup // read loops
+	mu         sync.Mutex     // guards downs updates and running
+	running    int            // read loops still running
+	onEnd      func(*upTrack) // called once when the last read loop ends
+	endedOnce  sync.Once
 }
 
 func newUpTrack(id string, pub *Peer, mid string, kind TrackKind, codec webrtc.RTPCodecCapability, rids []string) *upTrack {
@@ -166,8 +167,14 @@ func (u *upTrack) readLoop(l *layer) {
 		if u.isVideo {
 			p.keyframe = u.keyframe(p, l)
 		} else if u.levelExt != 0 {
-			if lvl, _, ok := audioLevel(p.hdr.GetExtension(u.levelExt)); ok && lvl < speechLevel {
+			// A packet without a level (some clients never send it)
+			// counts as speech: never silence what we cannot measure.
+			lvl, _, ok := audioLevel(p.hdr.GetExtension(u.levelExt))
+			if !ok || lvl < speechLevel {
 				u.lastLoud.Store(t)
+			}
+			if ok && lvl < speechLevel {
+				u.lastSpeech.Store(t)
 			}
 		}
 		l.cache.add(p)
