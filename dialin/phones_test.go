@@ -3,6 +3,7 @@ package dialin
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -77,4 +78,93 @@ func TestSippDialIn(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("sipp did not finish\n%s", out.String())
 	}
+}
+
+// baresip, a real SIP phone, dials in headless: its microphone is a WAV
+// file with a 1 kHz tone, keys are typed through its cons module, and it
+// sends RFC 4733 without the end packet of the last key.
+func TestBaresipDialIn(t *testing.T) {
+	t.Parallel()
+	baresip := testenv.Tool(t, "baresip")
+	sox := testenv.Tool(t, "sox")
+	e := newEnv(t, nil)
+	mt, _, _ := e.meeting("baresip", "80808", true)
+	ear := newRoomEar(t, e.hub, mt.Key, "trainer-media")
+
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "tone.wav")
+	if out, err := exec.Command(sox, "-n", "-r", "8000", "-c", "1", "-b", "16", wav, "synth", "30", "sine", "1000", "vol", "0.3").CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v\n%s", err, out)
+	}
+	consPort := freePort(t)
+	rtpBase := 41000 + (freePort(t) % 2000)
+	cfg := fmt.Sprintf(`poll_method epoll
+sip_listen 127.0.0.1:%d
+audio_player aubridge,nil
+audio_source aufile,%s
+audio_alert aubridge,nil
+rtp_ports %d-%d
+module_path /usr/lib/baresip/modules
+module g711.so
+module aufile.so
+module aubridge.so
+module cons.so
+module_app account.so
+module_app menu.so
+cons_listen 127.0.0.1:%d
+`, freePort(t), wav, rtpBase, rtpBase+20, consPort)
+	files := map[string]string{
+		"config":   cfg,
+		"accounts": "<sip:+4930123456789@127.0.0.1>;regint=0;audio_codecs=PCMU\n",
+		"contacts": "",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out syncBuffer
+	cmd := exec.CommandContext(ctx, baresip, "-f", dir)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	eventually(t, 10*time.Second, "baresip ready", func() bool { return bytes.Contains([]byte(out.String()), []byte("baresip is ready")) })
+	cons, err := net.Dial("udp", "127.0.0.1:"+strconv.Itoa(consPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	send := func(s string) {
+		if _, err := cons.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("/dial sip:dialin@" + e.gw.Addr().String() + "\n")
+	eventually(t, 10*time.Second, "baresip's call answered", func() bool { return e.gw.Calls() == 1 && bytes.Contains([]byte(out.String()), []byte("established")) })
+	send("80808#")
+	eventually(t, 10*time.Second, "baresip's caller in the room\n"+out.String(), func() bool {
+		ps := e.phones(mt.Key)
+		return len(ps) == 1 && ps[0].InRoom
+	})
+	if got := e.phones(mt.Key)[0].Name; got != "Phone ···789" {
+		t.Errorf("name = %q", got)
+	}
+	caller := e.phones(mt.Key)[0].ID
+	eventually(t, 10*time.Second, "baresip's 1 kHz tone in the room", func() bool {
+		pcm, _ := ear.last(caller)
+		return len(pcm) >= 1920 && toneShare32(pcm[len(pcm)-1920:], 1000, roomRate) > 0.8
+	})
+	if err := e.mgr.End(context.Background(), mt.Key, room.ReasonModerator); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "baresip hung up by the gateway", func() bool {
+		return e.gw.Calls() == 0 && bytes.Contains([]byte(out.String()), []byte("terminated"))
+	})
 }
