@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (room.Store, Inspector)) {
 	}{
 		{"CreateGetUpdateList", testCreateGetUpdateList},
 		{"CreateConflictsWriteNothing", testCreateConflicts},
+		{"ConcurrentCreatesOneWinner", testConcurrentCreates},
 		{"PINLookup", testPINLookup},
 		{"Participants", testParticipants},
 		{"ChatCapAndOrder", testChat},
@@ -568,5 +570,74 @@ func testListPrunes(t *testing.T, s room.Store, in Inspector) {
 	}
 	if strings.Contains(in.Dump(t)[store.KeyMeetings], short.Key) {
 		t.Fatal("the index still lists the expired meeting")
+	}
+}
+
+// testConcurrentCreates races creates as several nodes would: one winner
+// per meetingID and per PIN, and the losers leave no reservation behind.
+func testConcurrentCreates(t *testing.T, s room.Store, in Inspector) {
+	ctx := context.Background()
+	const n = 16
+	race := func(mk func(i int) *room.Meeting) (winners []*room.Meeting, errs []error) {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m := mk(i)
+				err := s.CreateMeeting(ctx, m, TTL)
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					winners = append(winners, m)
+				} else {
+					errs = append(errs, err)
+				}
+			}()
+		}
+		wg.Wait()
+		return winners, errs
+	}
+	for round := range 5 {
+		// Same meetingID, each with its own PIN.
+		id := fmt.Sprintf("race-%d", round)
+		winners, errs := race(func(i int) *room.Meeting { return newMeeting(id, fmt.Sprintf("%05d", 10000+round*100+i)) })
+		if len(winners) != 1 {
+			t.Fatalf("round %d: %d creates of one meetingID won", round, len(winners))
+		}
+		for _, err := range errs {
+			wantErr(t, "losing create", err, room.ErrExists)
+		}
+		pins := 0
+		for k := range in.Keys(t) {
+			if strings.HasPrefix(k, store.KeyPIN("")) {
+				pins++
+			}
+		}
+		if pins != 1 {
+			t.Fatalf("round %d: %d PINs reserved for one meeting", round, pins)
+		}
+		// Different meetingIDs, one PIN.
+		pin := fmt.Sprintf("%05d", 20000+round)
+		winners, errs = race(func(i int) *room.Meeting { return newMeeting(fmt.Sprintf("pin-%d-%d", round, i), pin) })
+		if len(winners) != 1 {
+			t.Fatalf("round %d: %d creates with one PIN won", round, len(winners))
+		}
+		for _, err := range errs {
+			wantErr(t, "losing create", err, room.ErrPINTaken)
+		}
+		list, err := s.ListMeetings(ctx)
+		if err != nil || len(list) != 2 {
+			t.Fatalf("round %d: %d meetings listed (%v), want 2", round, len(list), err)
+		}
+		for _, m := range list {
+			if err := s.DeleteMeeting(ctx, m.Key); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if keys := in.Keys(t); len(keys) != 0 {
+			t.Fatalf("round %d: keys left %v", round, keys)
+		}
 	}
 }
