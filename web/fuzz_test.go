@@ -1,0 +1,135 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// FuzzAuthenticate: any query and body either fail with a checksum or
+// parameter error, or verify — and then the checksum really was the
+// secret's signature of what was sent.
+func FuzzAuthenticate(f *testing.F) {
+	q := "meetingID=a%20b&name=x"
+	f.Add("create", q+"&checksum="+Sign("sha1", "create", q, testSecret), "")
+	f.Add("join", "checksum="+Sign("sha512", "join", "", testSecret), "")
+	f.Add("create", "name=y", "meetingID=z&checksum="+Sign("sha256", "create", "name=y&meetingID=z", testSecret))
+	f.Add("end", "checksum=zz&checksum=zz", "")
+	f.Add("end", "%zz=1&checksum="+Sign("sha1", "end", "%zz=1", testSecret), "")
+	f.Add("getMeetings", "", "checksum=")
+	f.Fuzz(func(t *testing.T, call, query, body string) {
+		p, err := authenticate(call, query, body, testSecret)
+		if err != nil {
+			if !errors.Is(err, ErrChecksum) && !errors.Is(err, ErrParam) {
+				t.Fatalf("unexpected error kind %v", err)
+			}
+			return
+		}
+		// It verified: the checksum must be the signature of the rest.
+		rq, qs, qok, _ := splitChecksum(query)
+		rb, bs, _, _ := splitChecksum(body)
+		sum := bs
+		if qok {
+			sum = qs
+		}
+		signed := rq
+		if rb != "" {
+			if signed != "" {
+				signed += "&"
+			}
+			signed += rb
+		}
+		algo := map[int]string{40: "sha1", 64: "sha256", 96: "sha384", 128: "sha512"}[len(sum)]
+		if algo == "" || !strings.EqualFold(Sign(algo, call, signed, testSecret), sum) {
+			t.Fatalf("accepted %q %q with checksum %q", query, body, sum)
+		}
+		if p.v == nil {
+			t.Fatal("no parameters")
+		}
+	})
+}
+
+// FuzzParseCreate: create's parameter parsing never panics; what it
+// accepts passes the room's own validation; bad input is an ErrParam (or
+// a meetingID error).
+func FuzzParseCreate(f *testing.F) {
+	f.Add("meetingID=abc&name=Room&voiceBridge=12345&duration=5&record=true&meta_x=1")
+	f.Add("meetingID=a,b&name=x")
+	f.Add("meetingID=abc&name=R&guestPolicy=ALWAYS_DENY&maxParticipants=999999999")
+	f.Add("meetingID=abc&name=R&meta_1x=2")
+	f.Add("meetingID=abc&name=R&attendeePW=aa&moderatorPW=aa")
+	f.Add("meetingID=abc&name=R&logoutURL=https://x.example/&welcome=%%CONFNAME%%")
+	f.Fuzz(func(t *testing.T, query string) {
+		v, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		s, err := parseCreate(apiParams{v: v}, "+49 1")
+		if err != nil {
+			if !errors.Is(err, ErrParam) && !errors.Is(err, ErrMissingMeetingID) && !errors.Is(err, ErrBadMeetingID) {
+				t.Fatalf("unexpected error kind %v", err)
+			}
+			if toAPIError(err).Key == "internalError" {
+				t.Fatalf("unmapped error %v", err)
+			}
+			return
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatalf("parseCreate accepted what the room refuses: %v (%+v)", err, s)
+		}
+		if s.AttendeePW == "" || s.ModeratorPW == "" || s.AttendeePW == s.ModeratorPW {
+			t.Fatalf("passwords %q %q", s.AttendeePW, s.ModeratorPW)
+		}
+		if _, err := xmlMarshalMeta(s.Meta); err != nil {
+			t.Fatalf("metadata cannot be written as XML: %v", err)
+		}
+	})
+}
+
+// FuzzPresentations: the XML body parser never panics and accepts only
+// PDF, PNG or JPEG documents with safe names.
+func FuzzPresentations(f *testing.F) {
+	f.Add([]byte(modules(`<document name="a.pdf">JVBERi0xLjQK</document>`)))
+	f.Add([]byte(modules(`<document url="http://127.0.0.1:1/x"/>`)))
+	f.Add([]byte("<modules><module name='presentation'><document name='../../x'>iVBORw0KGgo=</document></module></modules>"))
+	noFetch := func(context.Context, string, int64) ([]byte, error) { return nil, ErrPresentation }
+	f.Fuzz(func(t *testing.T, body []byte) {
+		docs, err := parsePresentations(context.Background(), body, 1<<16, 10, noFetch)
+		if err != nil {
+			if !errors.Is(err, ErrPresentation) {
+				t.Fatalf("unexpected error kind %v", err)
+			}
+			return
+		}
+		for _, d := range docs {
+			if sniffDocument(d.Data) == "" || strings.ContainsAny(d.Name, "/\\ ") || strings.HasPrefix(d.Name, ".") {
+				t.Fatalf("accepted %q (%d bytes)", d.Name, len(d.Data))
+			}
+		}
+	})
+}
+
+// xmlMarshalMeta writes metadata as getMeetingInfo does and parses it back,
+// failing when the result is not well-formed XML.
+func xmlMarshalMeta(m map[string]string) ([]byte, error) {
+	out, err := xml.Marshal(struct {
+		XMLName xml.Name    `xml:"r"`
+		M       metadataXML `xml:"metadata"`
+	}{M: m})
+	if err != nil {
+		return nil, err
+	}
+	dec := xml.NewDecoder(bytes.NewReader(out))
+	for {
+		if _, err := dec.Token(); err == io.EOF {
+			return out, nil
+		} else if err != nil {
+			return nil, err
+		}
+	}
+}
