@@ -1,12 +1,15 @@
 package web
 
 import (
+	"io/fs"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"testing"
 
 	"aula/room"
+	"aula/web/static"
 )
 
 func TestSecurityHeadersEverywhere(t *testing.T) {
@@ -195,5 +198,41 @@ func TestErrorMapping(t *testing.T) {
 	}
 	if got := toAPIError(paramErr("duration must be a number")).Message; got != "duration must be a number" {
 		t.Errorf("message %q", got)
+	}
+}
+
+// TestRealClientAssets serves the embedded client itself: every file is
+// reachable under /static/ and, for the page's relative links, under the
+// participant's /r/<slot>/, with a MIME type browsers accept for ES modules.
+func TestRealClientAssets(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.Static = static.FS })
+	e.create("assets")
+	cookie, loc := e.enter(e.joinXML("assets", "A", "VIEWER"))
+	resp := e.get(loc, "Cookie", CookieName+"="+cookie.Value)
+	if b := readBody(t, resp); resp.StatusCode != 200 || !strings.Contains(b, "<!doctype html>") {
+		t.Fatalf("index: %d", resp.StatusCode)
+	}
+	n := 0
+	err := fs.WalkDir(static.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		want := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8"}[path.Ext(p)]
+		urls := []string{e.srv.URL + "/static/" + p}
+		if strings.HasPrefix(p, "js/") || strings.HasPrefix(p, "css/") {
+			urls = append(urls, loc+p)
+		}
+		for _, u := range urls {
+			resp := e.get(u)
+			readBody(t, resp)
+			if resp.StatusCode != 200 || (want != "" && resp.Header.Get("Content-Type") != want) {
+				t.Errorf("%s: %d %q", u, resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+		}
+		n++
+		return nil
+	})
+	if err != nil || n < 3 {
+		t.Fatalf("walked %d files: %v", n, err)
 	}
 }
