@@ -470,7 +470,11 @@ func (c *call) onEvent(e room.Event) {
 	case room.EventAdmitted:
 		if c.phase == phaseLobby {
 			c.prompt, c.afterPrompt = nil, nil
-			c.enterRoom(true)
+			// muteOnStart decides whether the caller starts muted.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			snap, err := c.member.Snapshot(ctx)
+			cancel()
+			c.enterRoom(err == nil && !snap.Self.Muted)
 		}
 	case room.EventUpdated:
 		if e.Participant == nil || c.member == nil || e.Participant.ID != c.member.ID() {

@@ -225,18 +225,24 @@ func New(cfg Config, mgr *room.Manager, media MediaFactory, log *slog.Logger) (*
 	if g.addr.Addr().IsUnspecified() {
 		host = ""
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Aula"), sipgo.WithUserAgentHostname(host))
+	// sipgo logs whole messages only with sip.SIPDebug (never set here);
+	// still, its layers get Info and above only, since any message carries
+	// the calling number, which must reach the log only once.
+	sipLog := slog.New(minLevel{g.log.Handler(), slog.LevelInfo})
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Aula"), sipgo.WithUserAgentHostname(host),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
 	if err != nil {
 		g.closeListeners()
 		return nil, fmt.Errorf("sip user agent: %w", err)
 	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(g.log))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog))
 	if err != nil {
 		ua.Close()
 		g.closeListeners()
 		return nil, fmt.Errorf("sip server: %w", err)
 	}
-	udpOpts := []sipgo.ClientOption{sipgo.WithClientLogger(g.log), sipgo.WithClientHostname(host), sipgo.WithClientPort(int(g.addr.Port()))}
+	udpOpts := []sipgo.ClientOption{sipgo.WithClientLogger(sipLog), sipgo.WithClientHostname(host), sipgo.WithClientPort(int(g.addr.Port()))}
 	if host != "" {
 		udpOpts = append(udpOpts, sipgo.WithClientConnectionAddr(g.addr.String()))
 	}
@@ -246,7 +252,7 @@ func New(cfg Config, mgr *room.Manager, media MediaFactory, log *slog.Logger) (*
 		g.closeListeners()
 		return nil, fmt.Errorf("sip client: %w", err)
 	}
-	tcpClient, err := sipgo.NewClient(ua, sipgo.WithClientLogger(g.log), sipgo.WithClientHostname(host), sipgo.WithClientPort(int(g.addr.Port())))
+	tcpClient, err := sipgo.NewClient(ua, sipgo.WithClientLogger(sipLog), sipgo.WithClientHostname(host), sipgo.WithClientPort(int(g.addr.Port())))
 	if err != nil {
 		ua.Close()
 		g.closeListeners()
@@ -679,4 +685,22 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.answer = answerSDP(ip, rc.port(), uint64(g.cfg.Now().Unix()), cd, dtmf, offer.Direction)
 	c.run()
+}
+
+// minLevel drops records below a level, whatever the wrapped handler allows.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
 }
