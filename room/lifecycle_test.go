@@ -1,6 +1,7 @@
 package room_test
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"slices"
@@ -339,5 +340,73 @@ func TestTTLRefreshWhileRunning(t *testing.T) {
 	c.Add(ttl)
 	if keys := st.Keys(); len(keys) != 0 {
 		t.Fatalf("keys outlive the TTL of a dead node: %v", keys)
+	}
+}
+
+// TestNoJoinIntoAnEndingMeeting: someone who arrives while the meeting is
+// being ended (hooks running, data not yet wiped) must not bring it back.
+func TestNoJoinIntoAnEndingMeeting(t *testing.T) {
+	e := newEnv(t)
+	mt := e.create(room.Settings{})
+	mona := e.join(mt, "Mona", room.Moderator)
+	late := room.Identity{ParticipantID: room.NewID(), Name: "Late", Role: room.Moderator, Kind: room.Browser}
+	var lateErr error
+	e.mgr.OnEnd(func(string) {
+		_, lateErr = e.mgr.Attach(e.ctx, mt.Key, late, &recorder{})
+	})
+	if err := mona.End(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if lateErr == nil {
+		t.Fatal("a participant attached to a meeting that was ending")
+	}
+	e.wantWiped(mt)
+	if ps, err := e.mgr.Participants(e.ctx, mt.Key); err != nil || len(ps) != 0 {
+		t.Fatalf("the ended meeting still has participants %v, %v", ps, err)
+	}
+	if _, err := e.mgr.Attach(e.ctx, mt.Key, late, &recorder{}); !errors.Is(err, room.ErrNotFound) {
+		t.Fatalf("attach after the end: %v, want ErrNotFound", err)
+	}
+}
+
+// racyStore runs beforePut just before a session is written, to place a
+// meeting's end between the API join's checks and its write.
+type racyStore struct {
+	*store.Memory
+	beforePut func()
+}
+
+func (s *racyStore) PutSession(ctx context.Context, th string, sess *room.Session, ttl time.Duration) error {
+	if f := s.beforePut; f != nil {
+		s.beforePut = nil
+		f()
+	}
+	return s.Memory.PutSession(ctx, th, sess, ttl)
+}
+
+func TestNoSessionOutlivesItsMeeting(t *testing.T) {
+	c := &clock{now: t0}
+	mem := store.NewMemory(c.Now)
+	st := &racyStore{Memory: mem}
+	mgr := room.NewManager(room.Config{Now: c.Now, Logger: quiet}, st, nil)
+	ctx := t.Context()
+	mt, _, err := mgr.Create(ctx, room.Settings{MeetingID: "course-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.beforePut = func() {
+		if err := mgr.End(ctx, mt.Key, room.ReasonAPI); err != nil {
+			t.Errorf("End: %v", err)
+		}
+	}
+	tok, _, err := mgr.NewSession(ctx, mt.Key, room.Identity{Name: "Late", Role: room.Viewer})
+	if !errors.Is(err, room.ErrNotFound) {
+		t.Fatalf("join racing the end: %v, want ErrNotFound", err)
+	}
+	if keys := mem.Keys(); len(keys) != 0 {
+		t.Fatalf("keys outlive the meeting: %v", keys)
+	}
+	if tok != "" {
+		t.Fatal("a token was handed out for an ended meeting")
 	}
 }

@@ -284,11 +284,16 @@ func (l *live) end(ctx context.Context, reason string) error {
 	key := l.mt.Key
 	l.mu.Unlock()
 	deliver(ds)
-	for _, hook := range l.mgr.forget(key) {
+	for _, hook := range l.mgr.endHooks() {
 		hook(key)
 	}
 	l.mgr.log.Info("meeting ended", "meeting", key, "reason", reason)
-	if err := l.mgr.wipe(ctx, key); err != nil {
+	err := l.mgr.wipe(ctx, key)
+	// Forget the room only after the wipe: until then an Attach finds this
+	// ended room (ErrEnded) instead of adopting the record still in the
+	// store and bringing the meeting back.
+	l.mgr.forget(key)
+	if err != nil {
 		return fmt.Errorf("wipe meeting: %w", err)
 	}
 	return nil

@@ -214,10 +214,27 @@ func (m *Manager) NewSession(ctx context.Context, key string, id Identity) (toke
 	id.ParticipantID = NewID()
 	token = NewToken()
 	s = &Session{MeetingKey: key, Slot: NewID(), Identity: id}
-	if err := m.store.PutSession(ctx, HashToken(token), s, m.cfg.TTL); err != nil {
+	if err := m.putSession(ctx, token, s); err != nil {
 		return "", nil, err
 	}
 	return token, s, nil
+}
+
+// putSession stores a session, then checks that its meeting still exists:
+// a meeting wiped meanwhile (the store deletes the record last) must not
+// keep a session alive after its end.
+func (m *Manager) putSession(ctx context.Context, token string, s *Session) error {
+	th := HashToken(token)
+	if err := m.store.PutSession(ctx, th, s, m.cfg.TTL); err != nil {
+		return err
+	}
+	if _, err := m.store.GetMeeting(ctx, s.MeetingKey); err != nil {
+		if derr := m.store.DeleteSession(ctx, th); derr != nil {
+			m.log.Warn("drop session of an ended meeting", "meeting", s.MeetingKey, "err", derr)
+		}
+		return err
+	}
+	return nil
 }
 
 // Session resolves a session token.
@@ -243,7 +260,7 @@ func (m *Manager) RedeemSession(ctx context.Context, token string) (newToken str
 	}
 	newToken = NewToken()
 	s.Used = true
-	if err := m.store.PutSession(ctx, HashToken(newToken), s, m.cfg.TTL); err != nil {
+	if err := m.putSession(ctx, newToken, s); err != nil {
 		return "", nil, err
 	}
 	return newToken, s, nil
@@ -342,10 +359,15 @@ func (m *Manager) room(ctx context.Context, key string) (*live, error) {
 	return l, nil
 }
 
-func (m *Manager) forget(key string) []func(string) {
+func (m *Manager) forget(key string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.rooms, key)
+}
+
+func (m *Manager) endHooks() []func(string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return append([]func(string){}, m.onEnd...)
 }
 
