@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"aula/internal/testenv"
+	"aula/room"
+)
+
+// TestControlsInTheBrowser: the controls a person uses in the room, with
+// three people: raise and lower a hand, private chat, promote, remove and
+// leave; every button is labelled for screen readers.
+func TestControlsInTheBrowser(t *testing.T) {
+	chrome := testenv.Chromium(t)
+	a := startServer(t, "")
+	base := a.URL()
+	meetingID := "e2e-" + room.NewID()
+	createMeeting(t, base, meetingID)
+	browser := startBrowser(t, chrome)
+
+	mod := newPage(t, browser, "moderator")
+	vera := newPage(t, browser, "Vera")
+	tom := newPage(t, browser, "Tom")
+	mod.run("join", chromedp.Navigate(joinURL(base, meetingID, "Maria Moderator", room.Moderator)))
+	mod.waitFor("the room", visible("#view-room"))
+	vera.run("join", chromedp.Navigate(joinURL(base, meetingID, "Vera Viewer", room.Viewer)))
+	tom.run("join", chromedp.Navigate(joinURL(base, meetingID, "Tom Example", room.Viewer)))
+	all := []*tab{mod, vera, tom}
+	for _, p := range all {
+		p.waitFor("everyone in the list", rosterHas("Maria Moderator")+" && "+rosterHas("Vera Viewer")+" && "+rosterHas("Tom Example"))
+	}
+
+	// Every visible button says what it does, for screen readers too.
+	for _, p := range all {
+		p.waitFor("labelled buttons", `[...document.querySelectorAll('button')].filter(b => b.getClientRects().length).every(b => (b.getAttribute('aria-label') || '').trim() !== '')`)
+		p.waitFor("the hand toggle's state", `document.querySelector('#hand-toggle').getAttribute('aria-pressed') === 'false'`)
+		p.waitFor("a live region for chat", `document.querySelector('#chat-log').getAttribute('aria-live') === 'polite'`)
+	}
+
+	// Vera raises her hand; the moderator sees it and lowers it.
+	vera.run("raise hand", chromedp.Click(chromedp.CSS("#hand-toggle")))
+	vera.waitFor("the toggle pressed", `document.querySelector('#hand-toggle').getAttribute('aria-pressed') === 'true'`)
+	mod.waitFor("Vera's raised hand", personHas("Vera Viewer", ".badge.hand"))
+	mod.run("lower Vera's hand", chromedp.Click(button("Lower Vera Viewer's hand")))
+	vera.waitFor("the toggle released", `document.querySelector('#hand-toggle').getAttribute('aria-pressed') === 'false'`)
+	mod.waitFor("Vera's hand down", "!"+personHas("Vera Viewer", ".badge.hand"))
+
+	// Vera writes privately to the moderator; Tom never sees it.
+	vera.run("private message", chromedp.Click(button("Send Maria Moderator a private message")),
+		chromedp.SendKeys(chromedp.CSS("#chat-input"), "only for you"),
+		chromedp.Click(chromedp.CSS("#chat-send")))
+	mod.waitFor("the private line", chatHas("Vera Viewer", "only for you")+` && document.querySelector('#chat-log li.is-private .private').textContent === 'private to you'`)
+	vera.waitFor("her own private line", chatHas("Vera Viewer", "only for you"))
+	mod.run("public message", chromedp.SendKeys(chromedp.CSS("#chat-input"), "for everyone"),
+		chromedp.Click(chromedp.CSS("#chat-send")))
+	tom.waitFor("the public line", chatHas("Maria Moderator", "for everyone"))
+	tom.waitFor("no private line of others", "!"+chatHas("Vera Viewer", "only for you"))
+
+	// Tom is promoted and gets the moderator's controls.
+	tom.waitFor("no End meeting for a viewer", `document.querySelector('#end-meeting').hidden`)
+	mod.run("promote Tom", chromedp.Click(button("Make Tom Example a moderator")))
+	tom.waitFor("the End meeting button", visible("#end-meeting"))
+	mod.waitFor("Tom's moderator badge", personHas("Tom Example", ".badge.role"))
+
+	// The moderator removes Vera (with confirmation).
+	mod.run("remove Vera", chromedp.Click(button("Remove Vera Viewer from the meeting")))
+	mod.waitFor("the confirmation", visible("#remove-confirm"))
+	mod.run("confirm", chromedp.Click(chromedp.CSS("#remove-confirm")))
+	vera.waitFor("the removed page", visible("#view-ended")+` && document.querySelector('#ended-reason').textContent.includes('removed you')`)
+	mod.waitFor("Vera gone from the list", "!"+rosterHas("Vera Viewer"))
+
+	// Tom leaves.
+	tom.run("leave", chromedp.Click(chromedp.CSS("#leave")))
+	tom.waitFor("the left page", visible("#view-ended")+` && document.querySelector('#ended-reason').textContent === 'You left the meeting.'`)
+	mod.waitFor("Tom gone from the list", "!"+rosterHas("Tom Example"))
+
+	for _, p := range all {
+		p.noErrors()
+	}
+}
+
+// button selects a button by its accessible label.
+func button(label string) chromedp.CSS {
+	return chromedp.CSS(fmt.Sprintf(`button[aria-label=%q]`, label))
+}
+
+// personHas is a JS expression: the roster entry of name contains sel.
+func personHas(name, sel string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll('#roster li')].some(li => li.querySelector('.name').textContent === %q && li.querySelector(%q))`, name, sel)
+}
+
+// chatHas is a JS expression: the chat shows a line from name with text.
+func chatHas(from, text string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll('#chat-log li')].some(li => li.querySelector('.from').textContent === %q && li.querySelector('.text').textContent === %q)`, from, text)
+}
