@@ -264,9 +264,7 @@ func (s *server) apiGetRecordings(req *apiReq) error {
 	})
 }
 
+// apiNoRecording answers calls about one recording: there are none.
 func (s *server) apiNoRecording(req *apiReq) error {
-	return errNoRecording
+	return ErrNoRecording
 }
-
-// errNoRecording answers calls about recordings, which never exist.
-var errNoRecording = fmt.Errorf("%w: recording", room.ErrNotFound)

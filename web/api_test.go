@@ -228,6 +228,11 @@ func TestCreateGeneratesPasswordsAndPIN(t *testing.T) {
 	if !room.ValidPIN(c.VoiceBridge) || c.DialNumber != "+49 89 555" {
 		t.Fatalf("pin %q dial %q", c.VoiceBridge, c.DialNumber)
 	}
+	// An empty dialNumber means the operator's number.
+	e.call("create", url.Values{"meetingID": {"bare2"}, "name": {"Bare"}, "dialNumber": {""}}, &c)
+	if c.DialNumber != "+49 30 1234567" {
+		t.Fatalf("default dial number %q", c.DialNumber)
+	}
 }
 
 func TestCreateSettings(t *testing.T) {

@@ -29,6 +29,8 @@ var (
 	ErrIDNotUnique = errors.New("web: meetingID not unique")
 	// ErrUnsupported: an API call Aula does not offer.
 	ErrUnsupported = errors.New("web: unsupported call")
+	// ErrNoRecording: a call about a recording; Aula never records.
+	ErrNoRecording = errors.New("web: no recordings")
 	// ErrPresentation: a pre-uploaded document is too big, of an unknown
 	// type, or could not be fetched.
 	ErrPresentation = errors.New("web: bad presentation")
@@ -61,6 +63,8 @@ func toAPIError(err error) apiError {
 		return apiError{"idNotUnique", "A meeting already exists with that meeting ID. Please use a different meeting ID."}
 	case errors.Is(err, ErrUnsupported):
 		return apiError{"unsupportedRequest", "This API call is not supported by this server."}
+	case errors.Is(err, ErrNoRecording):
+		return apiError{"notFound", "We could not find recordings"}
 	case errors.Is(err, ErrPresentation):
 		return apiError{"invalidPresentation", strip(detail, ErrPresentation)}
 	case errors.Is(err, ErrParam):

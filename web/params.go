@@ -177,9 +177,10 @@ func parseCreate(p apiParams, dialNumber string) (room.Settings, error) {
 		}
 		s.PIN = vb
 	}
+	// An empty dialNumber means the operator's number, as in BBB.
 	s.DialNumber = dialNumber
-	if p.has("dialNumber") {
-		if s.DialNumber, err = cleanString("dialNumber", strings.TrimSpace(p.get("dialNumber")), 64, false); err != nil {
+	if dn := strings.TrimSpace(p.get("dialNumber")); dn != "" {
+		if s.DialNumber, err = cleanString("dialNumber", dn, 64, false); err != nil {
 			return s, err
 		}
 	}
@@ -254,7 +255,7 @@ func parseCreate(p apiParams, dialNumber string) (room.Settings, error) {
 		if len(s.Meta) >= 64 {
 			return s, paramErr("too many meta_ parameters")
 		}
-		if s.Meta[mk], err = cleanString(k, vs[0], 2048, true); err != nil {
+		if s.Meta[mk], err = cleanString(k, vs[0], 8192, true); err != nil {
 			return s, err
 		}
 	}
