@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/pion/logging"
 )
@@ -22,7 +23,12 @@ func (p pionLogger) logf(level slog.Level, format string, args ...any) {
 	if !p.l.Enabled(context.Background(), level) {
 		return
 	}
-	p.l.Log(context.Background(), level, fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if strings.Contains(msg, "Pwd") || strings.Contains(msg, "pwd") || strings.Contains(msg, "password") {
+		// Pion's debug lines can carry ICE passwords: never log them.
+		msg = "(message with ICE credentials withheld)"
+	}
+	p.l.Log(context.Background(), level, msg)
 }
 
 func (p pionLogger) Trace(msg string)                  { p.logf(slog.LevelDebug-4, "%s", msg) }

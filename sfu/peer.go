@@ -633,12 +633,29 @@ func (p *Peer) Close() {
 	p.wg.Wait()
 }
 
-// parseOffer checks that s is a session description and returns each
+// parseOffer checks that s is a usable session description (offer or
+// answer) and returns each
 // m-section's simulcast rids (send direction), lowest quality first.
 func parseOffer(s string) (map[string][]string, error) {
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(s); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadSDP, err)
+	}
+	// Pion moves the signaling state before it finds these missing, and
+	// cannot roll back a remote offer: check first, so that a bad
+	// description changes nothing.
+	if len(sd.MediaDescriptions) == 0 {
+		return nil, fmt.Errorf("%w: no media sections", ErrBadSDP)
+	}
+	for _, key := range []string{"ice-ufrag", "ice-pwd", "fingerprint"} {
+		if _, ok := sd.Attribute(key); ok {
+			continue
+		}
+		for i, m := range sd.MediaDescriptions {
+			if _, ok := m.Attribute(key); !ok && m.MediaName.Port.Value != 0 {
+				return nil, fmt.Errorf("%w: media section %d has no %s", ErrBadSDP, i, key)
+			}
+		}
 	}
 	out := map[string][]string{}
 	for _, m := range sd.MediaDescriptions {

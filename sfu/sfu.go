@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
@@ -117,6 +118,9 @@ func (s *SFU) settingEngine() (webrtc.SettingEngine, error) {
 		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
 	se.SetNetworkTypes(networks)
+	// Relayed pairs are the last resort; the default 2 s wait before
+	// nominating one makes TURN users wait that long for media.
+	se.SetRelayAcceptanceMinWait(500 * time.Millisecond)
 	// We only accept TCP connections, never dial out.
 	se.DisableActiveTCP(true)
 	if s.cfg.PublicIP != "" {

@@ -180,7 +180,7 @@ func (u *upTrack) readLoop(l *layer) {
 		l.cache.add(p)
 
 		forward := !u.muted.Load()
-		if forward && !u.isVideo && u.levelExt != 0 && t-u.lastLoud.Load() > int64(speechHold) {
+		if last := u.lastLoud.Load(); forward && !u.isVideo && u.levelExt != 0 && (last == 0 || t-last > int64(speechHold)) {
 			// Audio is forwarded for active speakers only.
 			forward = false
 		}
