@@ -123,10 +123,10 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	e := &env{t: t, files: newMemFiles(), ws: &fakeWS{}, log: &syncBuffer{}, reg: prometheus.NewRegistry()}
 	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.mgr = room.NewManager(room.Config{Logger: logger}, store.NewMemory(nil), e.files)
-	var h http.Handler
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	// The listener exists before the handler, so PublicURL can name it.
+	e.srv = httptest.NewUnstartedServer(nil)
 	t.Cleanup(e.srv.Close)
-	pub, _ := url.Parse(e.srv.URL)
+	pub, _ := url.Parse("http://" + e.srv.Listener.Addr().String())
 	o := Options{
 		PublicURL:  pub,
 		Secret:     testSecret,
@@ -141,10 +141,12 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	for _, m := range mutate {
 		m(&o)
 	}
-	var err error
-	if h, err = New(o); err != nil {
+	h, err := New(o)
+	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	e.srv.Config.Handler = h
+	e.srv.Start()
 	// Never follow redirects and never keep cookies: tests look at both.
 	e.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return e
