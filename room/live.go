@@ -2,6 +2,7 @@ package room
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -39,6 +40,21 @@ type delivery struct {
 
 func newLive(m *Manager, mt *Meeting) *live {
 	return &live{mgr: m, mt: mt, parts: map[string]*member{}, banned: map[string]bool{}, lastTouch: m.cfg.Now()}
+}
+
+// stateBanned names the feature state holding the IDs of participants a
+// moderator removed.
+const stateBanned = "banned"
+
+// bannedJSON encodes the removed participants' IDs; the caller holds l.mu.
+func (l *live) bannedJSON() []byte {
+	ids := make([]string, 0, len(l.banned))
+	for id := range l.banned {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	b, _ := json.Marshal(ids)
+	return b
 }
 
 func deliver(ds []delivery) {
@@ -531,8 +547,16 @@ func (m *Member) Remove(ctx context.Context, id string) error {
 		err = fmt.Errorf("%w: cannot remove oneself", ErrInvalid)
 	}
 	var ds []delivery
+	if err == nil && l.parts[id] == nil {
+		err = fmt.Errorf("%w: participant", ErrNotFound)
+	}
 	if err == nil {
 		l.banned[id] = true
+		// Kept in the store too, so the removal outlasts a crash of this
+		// node (another node adopting the meeting reads it back).
+		if berr := l.mgr.store.PutState(ctx, l.mt.Key, stateBanned, l.bannedJSON(), l.ttl()); berr != nil {
+			l.mgr.log.Warn("store removal", "meeting", l.mt.Key, "err", berr)
+		}
 		ds, err = l.remove(ctx, nil, id, EventRemoved)
 	}
 	l.mu.Unlock()

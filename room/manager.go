@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -341,12 +342,23 @@ func (m *Manager) room(ctx context.Context, key string) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
+	var banned []string
+	if b, err := m.store.GetState(ctx, key, stateBanned); err == nil {
+		if err := json.Unmarshal(b, &banned); err != nil {
+			m.log.Warn("read removals", "meeting", key, "err", err)
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if l := m.rooms[key]; l != nil {
 		return l, nil
 	}
 	l := newLive(m, mt)
+	for _, id := range banned {
+		l.banned[id] = true
+	}
 	now := m.cfg.Now()
 	for _, p := range ps {
 		// Connections do not survive a restart: give everyone the grace.

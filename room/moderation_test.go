@@ -3,6 +3,7 @@ package room_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"aula/room"
 )
@@ -200,5 +201,37 @@ func TestMaxParticipants(t *testing.T) {
 	}
 	if _, err := e.tryJoin(mt, "Walt", room.Viewer); err != nil {
 		t.Fatalf("join after a place came free: %v", err)
+	}
+}
+
+// TestRemovalSurvivesNodeCrash: a node that adopts the meeting from the
+// store (the first node died without ending it) keeps the removal and the
+// roster, and gives everyone the reconnect grace.
+func TestRemovalSurvivesNodeCrash(t *testing.T) {
+	e := newEnv(t)
+	mt := e.create(room.Settings{})
+	mona := e.join(mt, "Mona", room.Moderator)
+	vera := e.join(mt, "Vera", room.Viewer)
+	if err := mona.Remove(e.ctx, "nobody"); !errors.Is(err, room.ErrNotFound) {
+		t.Fatalf("removing an unknown participant: %v", err)
+	}
+	if err := mona.Remove(e.ctx, vera.ID()); err != nil {
+		t.Fatal(err)
+	}
+
+	next := room.NewManager(room.Config{TTL: 24 * time.Hour, Now: e.clock.Now, Logger: quiet}, e.store, e.files)
+	if _, err := next.Attach(e.ctx, mt.Key, vera.id, &recorder{}); !errors.Is(err, room.ErrForbidden) {
+		t.Fatalf("removed participant on the adopting node: %v, want ErrForbidden", err)
+	}
+	ps, err := next.Participants(e.ctx, mt.Key)
+	if err != nil || len(ps) != 1 || ps[0].Name != "Mona" || ps[0].Connected {
+		t.Fatalf("adopted roster %+v, %v; want Mona, waiting to reconnect", ps, err)
+	}
+	back, err := next.Attach(e.ctx, mt.Key, mona.id, &recorder{})
+	if err != nil {
+		t.Fatalf("moderator reconnects to the adopting node: %v", err)
+	}
+	if s, err := back.Snapshot(e.ctx); err != nil || !s.Self.Connected || !s.Self.InRoom || s.Self.Role != room.Moderator {
+		t.Fatalf("after reconnect: %+v, %v", s, err)
 	}
 }
