@@ -2,6 +2,19 @@
 // platforms call, the join flow that turns a signed join link into a
 // session cookie, the embedded browser client, avatars proxied so browsers
 // never contact the platform, health and metrics. gin lives only here.
+//
+// Where Aula departs from BigBlueButton, on purpose:
+//   - A POST whose form body carries parameters must be signed over the
+//     query string and the body joined with "&" (as BBB 2.4/2.5 did). BBB
+//     3.0 signs only the query string, which leaves body parameters open
+//     to anyone who saw one checksum; such a request gets checksumError.
+//   - join of an unknown meeting answers notFound (BBB ≥ 2.4 says
+//     invalidMeetingIdentifier there, older BBB notFound).
+//   - A voiceBridge in use answers voiceBridgeNotUnique (BBB has no key).
+//   - record=true is accepted and ignored: nothing is ever recorded, and
+//     every reply says so; getRecordings answers noRecordings.
+//   - logoutURL, avatarURL, errorRedirectUrl and document URLs must be
+//     http(s); meta_ names must be XML names (BBB lower-cases them too).
 package web
 
 import (
