@@ -238,7 +238,12 @@ func (s *server) apiGetMeetings(req *apiReq) error {
 	if err != nil {
 		return err
 	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].CreateTime.Before(ms[j].CreateTime) })
+	sort.Slice(ms, func(i, j int) bool {
+		if !ms[i].CreateTime.Equal(ms[j].CreateTime) {
+			return ms[i].CreateTime.Before(ms[j].CreateTime)
+		}
+		return ms[i].MeetingID < ms[j].MeetingID
+	})
 	out := meetingsXML{ReturnCode: success}
 	for _, mt := range ms {
 		ps, err := s.mgr.Participants(ctx, mt.Key)
