@@ -105,7 +105,7 @@ func (a *App) Start() error {
 		WS:         a.sig,
 		Static:     static.FS,
 		DialNumber: a.cfg.DialNumber,
-		Logger:     a.log.With("component", "web"),
+		Logger:     a.log,
 		Registry:   reg,
 	})
 	if err != nil {
