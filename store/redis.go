@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -34,7 +36,12 @@ var _ room.Store = (*Redis)(nil)
 func NewRedis(ctx context.Context, url string, log *slog.Logger) (*Redis, error) {
 	opts, err := redis.ParseURL(url)
 	if err != nil {
-		// The parser's message names the problem, never the password.
+		// net/url's errors quote the whole URL, password included: keep
+		// only the reason, since this message ends up in logs.
+		var uerr *neturl.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
 		return nil, fmt.Errorf("%w: %v", ErrRedisURL, err)
 	}
 	return NewRedisClient(ctx, redis.NewClient(opts), log)
@@ -435,6 +442,7 @@ func (s *Redis) DeleteMeeting(ctx context.Context, mk string) error {
 // tests can prove that every key expires and that a wipe leaves nothing.
 func (s *Redis) Keys(ctx context.Context) (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
+	var mu sync.Mutex // a Cluster's masters are visited concurrently
 	err := s.eachNode(ctx, func(ctx context.Context, c *redis.Client) error {
 		it := c.Scan(ctx, 0, Prefix+"*", 200).Iterator()
 		var keys []string
@@ -449,6 +457,7 @@ func (s *Redis) Keys(ctx context.Context) (map[string]time.Duration, error) {
 			if err != nil {
 				return err
 			}
+			mu.Lock()
 			switch {
 			case d == -2: // expired since the scan
 			case d < 0:
@@ -456,6 +465,7 @@ func (s *Redis) Keys(ctx context.Context) (map[string]time.Duration, error) {
 			default:
 				out[k] = d
 			}
+			mu.Unlock()
 		}
 		return nil
 	})
@@ -467,6 +477,7 @@ func (s *Redis) Keys(ctx context.Context) (map[string]time.Duration, error) {
 // for data that must never be in it.
 func (s *Redis) Dump(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
+	var mu sync.Mutex
 	err := s.eachNode(ctx, func(ctx context.Context, c *redis.Client) error {
 		it := c.Scan(ctx, 0, Prefix+"*", 200).Iterator()
 		var keys []string
@@ -517,7 +528,9 @@ func (s *Redis) Dump(ctx context.Context) (map[string]string, error) {
 				// Aula writes no other type; show it so a test notices.
 				b.WriteString("<" + typ + ">")
 			}
+			mu.Lock()
 			out[k] = b.String()
+			mu.Unlock()
 		}
 		return nil
 	})

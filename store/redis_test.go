@@ -119,6 +119,9 @@ func TestNewRedisErrors(t *testing.T) {
 	}{
 		{"unknown scheme", "http://localhost:6379", store.ErrRedisURL},
 		{"garbage", "::not a url", store.ErrRedisURL},
+		{"bad host, password given", "redis://:s3cret-pw@[::1", store.ErrRedisURL},
+		{"bad port, password given", "redis://u:s3cret-pw@localhost:port/0", store.ErrRedisURL},
+		{"bad option, password given", "redis://:s3cret-pw@localhost/0?dial_timeout=xx", store.ErrRedisURL},
 		{"bad database", "redis://127.0.0.1:6379/notanumber", store.ErrRedisURL},
 		{"nothing listens on the socket", "unix://" + t.TempDir() + "/none.sock", store.ErrUnavailable},
 		{"nothing listens on the port", "redis://:s3cret-pw@127.0.0.1:1/0", store.ErrUnavailable},
