@@ -3,14 +3,22 @@
 package store
 
 // The key schema. Every key starts with Prefix and carries a TTL (refreshed
-// by Touch while its meeting runs). Meeting keys embed the meeting key in
-// braces, a Redis Cluster hash tag, so one meeting's keys share a slot.
-// Keys hold only internal IDs: no meetingID, name or number of a platform
-// or caller ever appears in a key.
+// by Touch while its meeting runs), so a node that dies leaves nothing
+// behind for longer than the TTL. Meeting keys embed the meeting key in
+// braces, a Redis Cluster hash tag, so one meeting's keys share a slot and
+// can change in one MULTI. Keys hold only internal IDs: no meetingID, name
+// or number of a platform or caller ever appears in a key.
+//
+// A meeting owns: KeyMeeting, KeyParticipants, KeyChat, KeySessions,
+// KeyState (its slot), KeyPIN(its PIN), KeySession(h) for every h in
+// KeySessions, and its field in KeyMeetings. DeleteMeeting removes all of
+// them, the record last, so an interrupted wipe can be repeated.
 const (
 	// Prefix of every key Aula writes.
 	Prefix = "aula:"
-	// KeyMeetings: hash, field = meeting key of every meeting on record.
+	// KeyMeetings: hash, field = meeting key of every meeting on record,
+	// value empty. Shared by all meetings, so its TTL is only ever extended;
+	// ListMeetings prunes fields whose meeting record expired.
 	KeyMeetings = Prefix + "meetings"
 )
 
@@ -31,6 +39,8 @@ func KeySessions(mk string) string { return Prefix + "m:{" + mk + "}:sessions" }
 func KeyState(mk string) string { return Prefix + "m:{" + mk + "}:state" }
 
 // KeyPIN: string, voice bridge PIN → meeting key, for running meetings only.
+// Reserved with SET NX before the meeting record, so a PIN is unique among
+// running meetings across nodes.
 func KeyPIN(pin string) string { return Prefix + "pin:" + pin }
 
 // KeySession: string, SHA-256 of a session token → JSON of room.Session.
