@@ -189,6 +189,11 @@ func (d *downTrack) forwardLocked(p *packet, idx int, t int64) bool {
 	}
 	if int16(outSeq-d.lastSeq) > 0 {
 		d.lastSeq, d.lastTS, d.lastAt = outSeq, outTS, t
+		// Keep the floor for late packets near the newest, so that
+		// sequence numbers wrapping around stay in the stream.
+		if int16(seq-d.epochSeq) > 1024 {
+			d.epochSeq = seq - 1024
+		}
 	}
 	if d.hist != nil {
 		d.hist[outSeq%histSize] = histEntry{out: outSeq, orig: seq, ts: outTS, layer: int8(idx), ok: true}

@@ -33,6 +33,14 @@ var epoch = time.Now()
 
 func now() int64 { return int64(time.Since(epoch)) }
 
+type codecID uint8
+
+const (
+	codecOther codecID = iota
+	codecVP8
+	codecH264
+)
+
 // layer is one simulcast encoding (or the only one) of an up track.
 type layer struct {
 	idx    int
@@ -60,6 +68,7 @@ type upTrack struct {
 	rids       []string // simulcast rids, lowest first; empty without simulcast
 	levelExt   uint8    // audio-level header extension ID, 0 when absent
 	isVideo    bool
+	codecID    codecID // decided once: no string work per packet
 	stats      *counters
 	layers     [maxLayers]atomic.Pointer[layer]
 	downs      atomic.Pointer[[]*downTrack]
@@ -77,6 +86,12 @@ type upTrack struct {
 func newUpTrack(id string, pub *Peer, mid string, kind TrackKind, codec webrtc.RTPCodecCapability, rids []string) *upTrack {
 	u := &upTrack{id: id, pub: pub, mid: mid, kind: kind, codec: codec, rids: rids, stats: &pub.room.sfu.stats,
 		isVideo: strings.HasPrefix(strings.ToLower(codec.MimeType), "video/")}
+	switch strings.ToLower(codec.MimeType) {
+	case "video/vp8":
+		u.codecID = codecVP8
+	case "video/h264":
+		u.codecID = codecH264
+	}
 	empty := []*downTrack{}
 	u.downs.Store(&empty)
 	return u
@@ -131,17 +146,11 @@ func (u *upTrack) addLayer(remote *webrtc.TrackRemote) bool {
 }
 
 // readLoop reads one layer until the publisher stops it or its
-// PeerConnection closes. Per packet it takes no lock but the layer cache's
-// own, and allocates nothing: the packet comes from a pool and is shared by
-// reference with every subscriber.
+// PeerConnection closes.
 func (u *upTrack) readLoop(l *layer) {
 	defer u.wg.Done()
 	defer u.loopEnded(l)
-	var (
-		gated       bool
-		windowStart = now()
-		windowBytes int64
-	)
+	st := readState{windowStart: now()}
 	for {
 		p := getPacket()
 		n, _, err := l.remote.Read(p.buf[:])
@@ -150,65 +159,76 @@ func (u *upTrack) readLoop(l *layer) {
 			return
 		}
 		p.n = n
-		if p.parse() != nil || len(p.payload) == 0 {
-			// Malformed, or padding only (bandwidth probes): nothing to forward.
-			p.release()
-			continue
-		}
-		t := now()
-		u.received.Add(1)
-		u.stats.packetsIn.Add(1)
-		l.lastPacket.Store(t)
-		windowBytes += int64(n)
-		if d := t - windowStart; d >= int64(time.Second) {
-			l.rate.Store(windowBytes * 8 * int64(time.Second) / d)
-			windowStart, windowBytes = t, 0
-		}
-		if u.isVideo {
-			p.keyframe = u.keyframe(p, l)
-		} else if u.levelExt != 0 {
-			// A packet without a level (some clients never send it)
-			// counts as speech: never silence what we cannot measure.
-			lvl, _, ok := audioLevel(p.hdr.GetExtension(u.levelExt))
-			if !ok || lvl < speechLevel {
-				u.lastLoud.Store(t)
-			}
-			if ok && lvl < speechLevel {
-				u.lastSpeech.Store(t)
-			}
-		}
-		l.cache.add(p)
+		u.ingest(p, l, &st, now())
+	}
+}
 
-		forward := !u.muted.Load()
-		if last := u.lastLoud.Load(); forward && !u.isVideo && u.levelExt != 0 && (last == 0 || t-last > int64(speechHold)) {
-			// Audio is forwarded for active speakers only.
-			forward = false
+// readState is what one read loop remembers between packets.
+type readState struct {
+	gated       bool // packets were skipped on purpose (mute, silence)
+	windowStart int64
+	windowBytes int64
+}
+
+// ingest handles one received packet of layer l and releases it. Per
+// packet it takes no lock but the layer cache's own, and allocates
+// nothing: the packet comes from a pool and is shared by reference with
+// every subscriber's writer.
+func (u *upTrack) ingest(p *packet, l *layer, st *readState, t int64) {
+	defer p.release()
+	if p.parse() != nil || len(p.payload) == 0 {
+		return // malformed, or padding only (bandwidth probes)
+	}
+	p.arrival = t
+	u.received.Add(1)
+	u.stats.packetsIn.Add(1)
+	l.lastPacket.Store(t)
+	st.windowBytes += int64(p.n)
+	if d := t - st.windowStart; d >= int64(time.Second) {
+		l.rate.Store(st.windowBytes * 8 * int64(time.Second) / d)
+		st.windowStart, st.windowBytes = t, 0
+	}
+	if u.isVideo {
+		p.keyframe = u.keyframe(p, l)
+	} else if u.levelExt != 0 {
+		// A packet without a level (some clients never send it) counts
+		// as speech: never silence what we cannot measure.
+		lvl, _, ok := audioLevel(p.hdr.GetExtension(u.levelExt))
+		if !ok || lvl < speechLevel {
+			u.lastLoud.Store(t)
 		}
-		if !forward {
-			gated = true
-			p.release()
-			continue
+		if ok && lvl < speechLevel {
+			u.lastSpeech.Store(t)
 		}
-		if gated {
-			p.resync, gated = true, false
-		}
-		for _, d := range *u.downs.Load() {
-			d.forward(p, l.idx, t)
-		}
-		p.release()
+	}
+	l.cache.add(p)
+
+	forward := !u.muted.Load()
+	if last := u.lastLoud.Load(); forward && !u.isVideo && u.levelExt != 0 && (last == 0 || t-last > int64(speechHold)) {
+		forward = false // audio is forwarded for active speakers only
+	}
+	if !forward {
+		st.gated = true
+		return
+	}
+	if st.gated {
+		p.resync, st.gated = true, false
+	}
+	for _, d := range *u.downs.Load() {
+		d.forward(p, l.idx, t)
 	}
 }
 
 func (u *upTrack) keyframe(p *packet, l *layer) bool {
-	switch strings.ToLower(u.codec.MimeType) {
-	case "video/vp8":
+	switch u.codecID {
+	case codecVP8:
 		key, w, h := vp8Keyframe(p.payload)
 		if key && w > 0 && h > 0 {
 			l.width.Store(int32(w))
 			l.height.Store(int32(h))
 		}
 		return key
-	case "video/h264":
+	case codecH264:
 		return h264Keyframe(p.payload)
 	}
 	return false
