@@ -245,7 +245,9 @@ func (c *conn) serve(ctx context.Context) {
 			cancel()
 			c.log.Debug("disconnected")
 		}()
-		c.welcome(ctx)
+		if err := c.welcome(ctx); err != nil {
+			c.refuse(err)
+		}
 	}
 	for {
 		select {
@@ -281,16 +283,26 @@ func (c *conn) refuse(err error) {
 	}
 }
 
-func (c *conn) welcome(ctx context.Context) {
+func (c *conn) welcome(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(ctx, c.s.opt.WriteTimeout)
 	defer cancel()
 	snap, err := c.member.Snapshot(sctx)
 	if err != nil {
-		c.refuse(err)
-		return
+		return err
 	}
 	c.role = snap.Self.Role
 	c.send(TypeWelcome, "", welcomeOf(snap, c.s.opt.Manager.Now()))
+	return nil
+}
+
+// rewelcome sends the state again after an event. Events are handled after
+// the fact: the participant may have been removed (or the meeting ended)
+// since, and then the event saying so is already queued.
+func (c *conn) rewelcome(ctx context.Context) {
+	err := c.welcome(ctx)
+	if err != nil && !errors.Is(err, room.ErrNotFound) && !errors.Is(err, room.ErrEnded) {
+		c.sendError("", err)
+	}
 }
 
 func (c *conn) onEvent(ctx context.Context, e room.Event) {
@@ -302,13 +314,13 @@ func (c *conn) onEvent(ctx context.Context, e room.Event) {
 		if e.Participant.ID == c.member.ID() && e.Participant.Role != c.role {
 			// A new role can change what one may see (hidden user list):
 			// send the full state again.
-			c.welcome(ctx)
+			c.rewelcome(ctx)
 		}
 	case room.EventLeft:
 		c.send(TypeParticipantLeft, "", Target{ID: e.ParticipantID})
 	case room.EventAdmitted:
 		c.send(TypeLobbyAdmitted, "", nil)
-		c.welcome(ctx)
+		c.rewelcome(ctx)
 	case room.EventChat:
 		c.send(TypeChatMessage, "", e.Chat)
 	case room.EventRemoved:

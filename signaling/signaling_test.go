@@ -389,7 +389,8 @@ func TestLeave(t *testing.T) {
 
 func TestSlowClientIsDroppedNotTheRoom(t *testing.T) {
 	e := newEnv(t, func(o *Options, ts *httptest.Server) {
-		o.QueueSize = 4
+		// Big enough for the moderator, who reads, to never overflow.
+		o.QueueSize = 32
 		o.MaxMessageBytes = 64 << 10
 		o.ChatBurst, o.ChatPerSecond = 100000, 100000
 		o.MsgBurst, o.MsgPerSecond = 100000, 100000
@@ -417,11 +418,11 @@ func TestSlowClientIsDroppedNotTheRoom(t *testing.T) {
 	i := 0
 	for ; !dropped; i++ {
 		if time.Now().After(deadline) {
-			t.Fatal("the slow client was never disconnected")
+			t.Fatalf("the slow client was never disconnected (%d messages sent)", i)
 		}
 		ref := fmt.Sprint("c", i)
 		mod.send(TypeChatSend, ref, ChatSend{Text: text})
-		mod.expect(TypeAck, errorWithRef(ref))
+		// pending, not expect: expect would skip the update looked for.
 		for _, m := range mod.pending() {
 			if m.Type == TypeParticipantUpdated {
 				p := decodeData[ParticipantMsg](t, m).Participant
