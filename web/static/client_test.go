@@ -1,0 +1,50 @@
+package static
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"aula/internal/testenv"
+)
+
+// TestProtocolModule runs testdata/protocol_test.mjs under node: the
+// client's connection logic (requests, reconnect, final closes) without a
+// browser. protocol.js is copied as an .mjs file so node loads it as an ES
+// module whatever its version.
+func TestProtocolModule(t *testing.T) {
+	node := testenv.Tool(t, "node")
+	dir := t.TempDir()
+	for src, dst := range map[string]string{
+		"js/protocol.js":             "protocol.mjs",
+		"testdata/protocol_test.mjs": "protocol_test.mjs",
+	} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(node, "--test", filepath.Join(dir, "protocol_test.mjs"))
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
+
+// TestEmbeddedClient: the binary carries the whole client.
+func TestEmbeddedClient(t *testing.T) {
+	for _, name := range []string{"index.html", "css/app.css", "js/app.js", "js/protocol.js", "js/ui/dom.js", "js/ui/roster.js", "js/ui/chat.js"} {
+		if _, err := FS.ReadFile(name); err != nil {
+			t.Errorf("%s not embedded: %v", name, err)
+		}
+	}
+	if _, err := FS.ReadFile("testdata/protocol_test.mjs"); err == nil {
+		t.Error("test files must not be embedded")
+	}
+}
