@@ -468,22 +468,56 @@ func (m *Member) update(ctx context.Context, id string, actorMod bool, f func(p 
 		l.mu.Unlock()
 		return fmt.Errorf("%w: participant", ErrNotFound)
 	}
+	before := *target.p
 	if err := f(target.p); err != nil {
+		*target.p = before
 		l.mu.Unlock()
 		return err
 	}
 	if err := l.mgr.store.PutParticipant(ctx, l.mt.Key, target.p, l.ttl()); err != nil {
+		*target.p = before // the change did not happen
 		l.mu.Unlock()
 		return err
 	}
 	pub := target.p.Public()
-	ds := l.broadcast(nil, target.p, Event{Type: EventUpdated, Participant: &pub})
+	// A role change under "participants cannot see each other" changes who
+	// sees whom: observers learn it as a join or a leave, so their rosters
+	// match what a fresh Snapshot would show.
+	var ds []delivery
+	for _, o := range l.parts {
+		if o == target || !o.p.InRoom || o.l == nil {
+			continue
+		}
+		ds = visibility(ds, o.l, l.canSee(o.p, &before), l.canSee(o.p, target.p), target.p.ID, &pub, EventUpdated)
+	}
 	if target.l != nil {
 		ds = append(ds, delivery{target.l, Event{Type: EventUpdated, Participant: &pub}})
+		for _, o := range l.parts {
+			if o == target || !o.p.InRoom {
+				continue
+			}
+			opub := o.p.Public()
+			ds = visibility(ds, target.l, l.canSee(&before, o.p), l.canSee(target.p, o.p), o.p.ID, &opub, "")
+		}
 	}
 	l.mu.Unlock()
 	deliver(ds)
 	return nil
+}
+
+// visibility queues what a listener must learn about participant id when
+// its visibility went from was to is: a join, a leave, or (both visible)
+// the event same, if any.
+func visibility(ds []delivery, lis Listener, was, is bool, id string, pub *Public, same EventType) []delivery {
+	switch {
+	case !was && is:
+		return append(ds, delivery{lis, Event{Type: EventJoined, Participant: pub}})
+	case was && !is:
+		return append(ds, delivery{lis, Event{Type: EventLeft, ParticipantID: id}})
+	case was && is && same != "":
+		return append(ds, delivery{lis, Event{Type: same, Participant: pub}})
+	}
+	return ds
 }
 
 // RaiseHand raises or lowers one's own hand.

@@ -218,3 +218,57 @@ func TestLockSettingsChat(t *testing.T) {
 		})
 	}
 }
+
+// TestHideUserListRoleChanges: a promotion or demotion changes who may see
+// whom; clients learn it as joins and leaves, so their rosters stay equal to
+// what Snapshot would give.
+func TestHideUserListRoleChanges(t *testing.T) {
+	e := newEnv(t)
+	mt := e.create(room.Settings{Lock: room.LockSettings{HideUserList: true}})
+	mona := e.join(mt, "Mona", room.Moderator)
+	walt := e.join(mt, "Walt", room.Moderator)
+	vera := e.join(mt, "Vera", room.Viewer)
+	xena := e.join(mt, "Xena", room.Viewer)
+	for _, p := range []*person{mona, walt, vera, xena} {
+		p.rec.take()
+	}
+
+	if err := mona.SetRole(e.ctx, walt.ID(), room.Viewer); err != nil {
+		t.Fatal(err)
+	}
+	wantEvents := func(p *person, want map[string]room.EventType) {
+		t.Helper()
+		got := map[string]room.EventType{}
+		for _, ev := range p.rec.take() {
+			id := ev.ParticipantID
+			if ev.Participant != nil {
+				id = ev.Participant.ID
+			}
+			got[id] = ev.Type
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s got %v, want %v", p.id.Name, got, want)
+		}
+		for id, typ := range want {
+			if got[id] != typ {
+				t.Fatalf("%s got %v, want %v", p.id.Name, got, want)
+			}
+		}
+	}
+	wantEvents(mona, map[string]room.EventType{walt.ID(): room.EventUpdated})
+	wantEvents(walt, map[string]room.EventType{walt.ID(): room.EventUpdated, vera.ID(): room.EventLeft, xena.ID(): room.EventLeft})
+	wantEvents(vera, map[string]room.EventType{walt.ID(): room.EventLeft})
+	wantEvents(xena, map[string]room.EventType{walt.ID(): room.EventLeft})
+	e.wantRoster(walt, "Mona", "Walt")
+	e.wantRoster(vera, "Mona", "Vera")
+
+	if err := mona.SetRole(e.ctx, vera.ID(), room.Moderator); err != nil {
+		t.Fatal(err)
+	}
+	wantEvents(mona, map[string]room.EventType{vera.ID(): room.EventUpdated})
+	wantEvents(vera, map[string]room.EventType{vera.ID(): room.EventUpdated, walt.ID(): room.EventJoined, xena.ID(): room.EventJoined})
+	wantEvents(walt, map[string]room.EventType{vera.ID(): room.EventJoined})
+	wantEvents(xena, map[string]room.EventType{vera.ID(): room.EventJoined})
+	e.wantRoster(vera, "Mona", "Vera", "Walt", "Xena")
+	e.wantRoster(xena, "Mona", "Vera", "Xena")
+}
