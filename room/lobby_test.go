@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"aula/room"
 )
@@ -271,4 +272,31 @@ func TestHideUserListRoleChanges(t *testing.T) {
 	wantEvents(xena, map[string]room.EventType{vera.ID(): room.EventJoined})
 	e.wantRoster(vera, "Mona", "Vera", "Walt", "Xena")
 	e.wantRoster(xena, "Mona", "Vera", "Xena")
+}
+
+// FuzzChat: whatever a client sends, the line is refused with ErrInvalid and
+// reaches nobody, or it arrives trimmed, valid UTF-8, within the size cap.
+func FuzzChat(f *testing.F) {
+	for _, s := range []string{"hello", "  ", "a\xffb", "<script>", strings.Repeat("ü", 5001), "\u202e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		e := newEnv(t)
+		mt := e.create(room.Settings{})
+		mona := e.join(mt, "Mona", room.Moderator)
+		vera := e.join(mt, "Vera", room.Viewer)
+		vera.rec.take()
+		msg, err := mona.Chat(e.ctx, "", text)
+		got := chatTexts(vera.rec.take())
+		if err != nil {
+			if !errors.Is(err, room.ErrInvalid) || len(got) != 0 {
+				t.Fatalf("refused line: %v, delivered %q", err, got)
+			}
+			return
+		}
+		if len(got) != 1 || got[0] != msg.Text || msg.Text != strings.TrimSpace(text) ||
+			!utf8.ValidString(msg.Text) || utf8.RuneCountInString(msg.Text) > 5000 || msg.Text == "" {
+			t.Fatalf("line %q delivered as %q", text, got)
+		}
+	})
 }
