@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -267,4 +268,38 @@ func TestPolicyDeniesTrack(t *testing.T) {
 	if bob.offeredKinds("carol")[KindCamera] {
 		t.Fatal("bob was offered carol's camera")
 	}
+}
+
+func TestREMBLowersLayer(t *testing.T) {
+	s := newTestSFU(t)
+	r := s.Room("r1")
+	alice := newClient(t, r, "alice", clientOpts{})
+	bob := newClient(t, r, "bob", clientOpts{})
+	onTimeout = func() { dump(t, s, alice, bob) }
+	alice.publish(pubOpts{kind: KindCamera, simulcast: true})
+	var v *recvTrack
+	eventually(t, "bob receives the top layer", func() bool {
+		v = bob.received("alice", KindCamera)
+		if v == nil {
+			return false
+		}
+		_, marks := v.snapshot()
+		return countTail(marks, 2) >= 10
+	})
+	// Bob's browser estimates its downlink at 20 kbit/s: less than any
+	// layer, so the SFU falls back to the lowest.
+	var ssrc uint32
+	for _, x := range bob.sub.GetTransceivers() {
+		if x.Receiver() != nil && x.Mid() == v.info.MID {
+			ssrc = uint32(x.Receiver().Track().SSRC())
+		}
+	}
+	remb := &rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: 20_000, SSRCs: []uint32{ssrc}}
+	eventually(t, "bob's estimate reaches the SFU and the layer drops", func() bool {
+		if err := bob.sub.WriteRTCP([]rtcp.Packet{remb}); err != nil {
+			t.Fatal(err)
+		}
+		_, marks := v.snapshot()
+		return bob.peer.Stats().EstimateBps == 20_000 && countTail(marks, 0) >= 10
+	})
 }
