@@ -226,7 +226,7 @@ func (c *conn) serve(ctx context.Context) {
 	}()
 
 	var m *room.Member
-	err := errors.New("signaling: server closing")
+	err := ErrClosing
 	if !c.closing.Load() {
 		actx, cancel := context.WithTimeout(ctx, c.s.opt.WriteTimeout)
 		m, err = c.s.opt.Manager.Attach(actx, c.sess.MeetingKey, c.sess.Identity, c)

@@ -21,6 +21,8 @@ var (
 	// ErrQueueFull: the connection's outbound queue overflowed (a client
 	// that does not read); the connection is closed, the place is kept.
 	ErrQueueFull = errors.New("signaling: outbound queue full")
+	// ErrClosing: the server is draining and accepts no new participant.
+	ErrClosing = errors.New("signaling: server closing")
 )
 
 // Wire error codes (the "code" of an error message).

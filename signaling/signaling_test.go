@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -488,8 +489,29 @@ func TestOriginCheck(t *testing.T) {
 	}
 }
 
+func TestSilentClientIsDropped(t *testing.T) {
+	e := newEnv(t, func(o *Options, _ *httptest.Server) { o.PingInterval = 50 * time.Millisecond })
+	mod := e.dial(e.join("Maria", room.Moderator)) // its reader answers pings
+	welcomeOfMsg(t, mod)
+	silent, _, err := websocket.DefaultDialer.Dial(e.wsURL(e.join("Sam", room.Viewer)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	// Sam's client never reads, so it never answers a ping: after two
+	// intervals the server gives up on it and keeps its place.
+	id := decodeData[ParticipantMsg](t, mod.expect(TypeParticipantJoined, nil)).Participant.ID
+	mod.expect(TypeParticipantUpdated, func(m Envelope) bool {
+		p := decodeData[ParticipantMsg](t, m).Participant
+		return p.ID == id && !p.Connected
+	})
+	// The moderator, silent too but answering pings, is still connected.
+	mod.ping("alive")
+}
+
 func TestCloseDrainsWithGoingAway(t *testing.T) {
 	e := newEnv(t, nil)
+	before := runtime.NumGoroutine()
 	mod, viewer, _, _ := twoInRoom(t, e)
 	e.srv.Close()
 	for _, c := range []*client{mod, viewer} {
@@ -504,5 +526,13 @@ func TestCloseDrainsWithGoingAway(t *testing.T) {
 	}
 	if _, _, err := websocket.DefaultDialer.Dial(e.wsURL(e.join("Late", room.Viewer)), nil); !errors.Is(err, websocket.ErrBadHandshake) {
 		t.Errorf("dial after Close: %v, want a refused handshake", err)
+	}
+	// Every goroutine of the connections is gone.
+	deadline := time.Now().Add(waitFor)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after Close, %d before the connections", runtime.NumGoroutine(), before)
+		}
+		runtime.Gosched()
 	}
 }
