@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,9 @@ type env struct {
 	srv   *Server
 	ts    *httptest.Server
 	mt    *room.Meeting
+	// sessions as resolved at join: a page may still hold one after its
+	// meeting ended and the store forgot it.
+	sessions sync.Map
 }
 
 func newEnv(t *testing.T, tune func(*Options, *httptest.Server)) *env {
@@ -49,12 +53,12 @@ func newEnv(t *testing.T, tune func(*Options, *httptest.Server)) *env {
 	e := &env{t: t, mgr: mgr, store: st, mt: mt}
 	opt := Options{Manager: mgr, Logger: log, MaxMessageBytes: 1024}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess, err := mgr.Session(r.Context(), r.URL.Query().Get("s"))
-		if err != nil {
+		sess, ok := e.sessions.Load(r.URL.Query().Get("s"))
+		if !ok {
 			http.Error(w, "no session", http.StatusUnauthorized)
 			return
 		}
-		e.srv.ServeWS(w, r, sess)
+		e.srv.ServeWS(w, r, sess.(*room.Session))
 	})
 	e.ts = httptest.NewUnstartedServer(h)
 	if tune != nil {
@@ -72,12 +76,19 @@ func newEnv(t *testing.T, tune func(*Options, *httptest.Server)) *env {
 // join creates a session as the API join would and returns its token.
 func (e *env) join(name string, role room.Role) string {
 	e.t.Helper()
-	tok, _, err := e.mgr.NewSession(context.Background(), e.mt.Key, room.Identity{
+	return e.joinMeeting(e.mt.Key, name, role)
+}
+
+// joinMeeting joins another meeting of the same manager.
+func (e *env) joinMeeting(key, name string, role room.Role) string {
+	e.t.Helper()
+	tok, sess, err := e.mgr.NewSession(context.Background(), key, room.Identity{
 		Name: name, Role: role, UserID: "lms-user-" + name, AvatarURL: "https://lms.example/avatar/" + name + ".png",
 	})
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.sessions.Store(tok, sess)
 	return tok
 }
 

@@ -306,6 +306,55 @@ func TestRemovedCannotReturn(t *testing.T) {
 	}
 }
 
+func TestConnectRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	small, _, err := e.mgr.Create(ctx, room.Settings{MeetingID: "small-room", Name: "Small", MaxParticipants: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := e.dial(e.joinMeeting(small.Key, "Maria", room.Moderator))
+	welcomeOfMsg(t, first)
+
+	gone, _, err := e.mgr.Create(ctx, room.Settings{MeetingID: "gone-room", Name: "Gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	goneTok := e.joinMeeting(gone.Key, "Vera", room.Viewer)
+	if err := e.mgr.End(ctx, gone.Key, room.ReasonAPI); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name  string
+		token string
+		typ   string
+		code  string
+		close int
+	}{
+		{"full", e.joinMeeting(small.Key, "Tom", room.Viewer), TypeError, CodeFull, CloseFull},
+		{"ended while the page loaded", goneTok, TypeMeetingEnded, "", CloseEnded},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := e.dial(tc.token)
+			m := c.expect(tc.typ, nil)
+			if tc.code != "" {
+				if got := decodeData[Error](t, m); got.Code != tc.code {
+					t.Errorf("code %q, want %q", got.Code, tc.code)
+				}
+			}
+			if code := c.expectClose(); code != tc.close {
+				t.Errorf("close code %d, want %d", code, tc.close)
+			}
+		})
+	}
+	if ps, _ := e.mgr.Participants(ctx, small.Key); len(ps) != 1 {
+		t.Errorf("%d participants in the full room, want 1", len(ps))
+	}
+	first.ping("still fine")
+}
+
 func TestEndMeeting(t *testing.T) {
 	e := newEnv(t, nil)
 	mod, viewer, _, _ := twoInRoom(t, e)
