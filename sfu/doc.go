@@ -1,0 +1,142 @@
+// Package sfu is Aula's selective forwarding unit: Pion WebRTC peer
+// connections that receive each participant's microphone, camera and
+// screen and forward them to everyone allowed to receive them. Media is
+// relayed in memory only; nothing is ever written.
+//
+// # Shape
+//
+// One SFU per node (New) owns one UDP port for all media (ICE UDP mux), an
+// ICE-TCP port as fallback, and optionally a built-in TURN server with
+// short-lived HMAC credentials (the TURN REST scheme). No third-party STUN
+// or TURN server is ever named. A Room per conference (SFU.Room) holds the
+// Peers; a Peer is one participant with two PeerConnections:
+//
+//   - publish:   the client offers, the server answers (Peer.HandleOffer).
+//   - subscribe: the server offers (a Signal), the client answers
+//     (Peer.HandleAnswer).
+//
+// Each PeerConnection has one direction, so offers never collide and no
+// "perfect negotiation" is needed. All SDP and ICE work of one
+// PeerConnection runs on its own queue goroutine.
+//
+// # Wiring (the app and signaling layers)
+//
+//	s, err := sfu.New(cfg)                 // once, at start-up; s.Close() at shutdown
+//	manager.OnEnd(func(key) { s.CloseRoom(key) })
+//
+//	// per WebSocket connection, after the room layer admitted the participant:
+//	peer, err := s.Room(meetingKey).Join(participantID, policy)
+//	peer.OnSignal(func(sig sfu.Signal) { actor.send(sig) })   // must not block
+//	peer.OnStateChange(func(t sfu.Target, st sfu.ConnState) { … })
+//	servers, err := s.ICEServers(publicHost, participantID) // ErrTURNDisabled: send []
+//	// … on leave or disconnect for good: peer.Close()
+//
+// Join with an ID that is already in the room (a reconnect) replaces the
+// old peer. policy (a Policy) is asked whenever a track appears or a peer
+// joins: it implements "participants cannot see each other" and "webcams
+// only for moderators". After a role or lock-setting change call
+// Room.Refresh; subscriptions that became forbidden are removed with the
+// next offer.
+//
+// # Message flow
+//
+// The client learns the ICE servers (servers above, JSON field names as in
+// RTCIceServer) and creates two RTCPeerConnections with them.
+//
+// Publish (camera and microphone are off on entry, so this starts when the
+// user switches one on):
+//
+//	client: pubPC.addTransceiver(track, {direction: "sendonly",
+//	          sendEncodings: camera ? [{rid:"q", scaleResolutionDownBy:4},
+//	                                   {rid:"h", scaleResolutionDownBy:2},
+//	                                   {rid:"f"}] : undefined})
+//	        offer = await pubPC.createOffer(); await pubPC.setLocalDescription(offer)
+//	   →    {publish offer, sdp, kinds: {<track.id or mid>: "mic"|"camera"|"screen"}}
+//	server: answer, err := peer.HandleOffer(sdp, kinds)
+//	   ←    {publish answer, sdp: answer}
+//	client: pubPC.setRemoteDescription(answer)
+//
+// kinds tells the camera from the screen; unnamed audio is "mic", unnamed
+// video "camera". Simulcast rids q/h/f (or l/m/h, 0/1/2) are ordered by
+// name; other names must be listed lowest quality first.
+//
+// Switching a device off: the client stops the track (its light goes out),
+// removes it (pubPC.removeTrack) and publishes a new offer; the signaling
+// layer also calls peer.StopForwarding(kind) at once, so forwarding stops
+// even before the renegotiation. Switching it on: ResumeForwarding(kind),
+// then publish as above. A moderator's mute is StopForwarding(KindMic);
+// only the participant's own unmute may lead to ResumeForwarding (the room
+// layer enforces who may ask). StopForwarding is remembered per kind, so it
+// also holds for tracks published later (muteOnStart, lock settings).
+//
+// Subscribe (whenever the set of receivable tracks changes):
+//
+//	server: OnSignal(Signal{Type: "offer", Target: "subscribe", SDP, Tracks})
+//	   ←    {subscribe offer, sdp, tracks}
+//	client: await subPC.setRemoteDescription(offer)
+//	        answer = await subPC.createAnswer(); await subPC.setLocalDescription(answer)
+//	   →    {subscribe answer, sdp}
+//	server: err := peer.HandleAnswer(sdp)
+//
+// Tracks lists, for every m-line carrying media, its MID, the publishing
+// participant, the kind and the TrackID. The client matches ontrack events
+// by event.transceiver.mid (remote track IDs differ between browsers); an
+// m-line missing from the latest list carries nothing any more. Changes
+// while an offer is outstanding are sent in one new offer after the answer.
+//
+// ICE: the server never trickles; all of its candidates (host candidates
+// on the media port, ICE-TCP, loopback when IncludeLoopback) are in its
+// SDP. The client trickles its own candidates:
+//
+//	client: pc.onicecandidate = e => e.candidate &&
+//	          send({candidate, target: "publish"|"subscribe", …e.candidate.toJSON()})
+//	server: peer.AddICECandidate(sfu.Candidate{Target, Candidate, SDPMid, SDPMLineIndex})
+//
+// Candidates that arrive before their description wait for it. ICE restart
+// (network change): the client restarts publish itself with
+// createOffer({iceRestart: true}) and the usual publish flow; for
+// subscribe it asks the server, which calls peer.RestartICE and sends a new
+// offer with fresh credentials.
+//
+// Display size: the client reports the size it shows each received video
+// at (e.g. with a ResizeObserver) and the server calls
+// peer.SetLayerPreference(trackID, width, height); the SFU then forwards the
+// smallest simulcast layer at least that large, within the subscriber's
+// bandwidth estimate (REMB, which browsers send because the subscribe offer
+// negotiates goog-remb) and among the layers actually arriving.
+//
+// Active speaker: Room.OnSpeaking reports speaking on/off per participant
+// from the RFC 6464 audio level of their microphone; the signaling layer
+// puts it in the roster. Audio is forwarded only while its publisher
+// speaks (with a two-second hold); audio without level information is
+// always forwarded.
+//
+// Errors: ErrBadSDP, ErrBadCandidate, ErrUnexpectedAnswer, ErrUnknownTrack,
+// ErrQueueFull and ErrClosed (see errors.go) are mapped to wire error
+// messages by the signaling layer. Bad input changes nothing: a rejected
+// offer or answer leaves the PeerConnection as it was.
+//
+// # Hot path
+//
+// Each received encoding has one read loop. A packet is read once into a
+// pooled buffer and shared by reference (reference counted) with the
+// layer's NACK cache and every subscriber's writer queue: no copy, no
+// allocation per forwarded packet (BenchmarkForward, TestForwardAllocates
+// Nothing). The read loop takes no room lock: it reads its subscriber list
+// from a copy-on-write snapshot. Each subscriber has one writer goroutine
+// with a bounded queue; when the queue is full the subscriber's packets are
+// dropped (video until the next keyframe, which is requested), never
+// blocking the publisher or other subscribers. Down tracks rewrite SSRC,
+// payload type, sequence number and timestamp so that layer switches and
+// drops leave no gap; extension headers are not forwarded (IDs differ per
+// connection). NACKs are answered from the up track's cache; PLI and FIR go
+// to the publisher at most every 500 ms per layer, and every layer switch
+// requests a keyframe of the new layer. SRTP prefers AES-GCM.
+//
+// # Goroutines
+//
+// Per SFU: the UDP/TCP muxes and TURN server (Pion's). Per room: one
+// speaker-detection loop. Per peer: two negotiation queues, one writer,
+// one read loop per received encoding, one RTCP reader per sent track,
+// plus Pion's own. CloseRoom and Peer.Close wait until all of them ended.
+package sfu
