@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,35 @@ func TestDocsAndClientMirrorProtocol(t *testing.T) {
 		n := itoa(c)
 		if !strings.Contains(string(doc), n) || !strings.Contains(string(js), n) {
 			t.Errorf("close code %d missing from docs or protocol.js", c)
+		}
+	}
+}
+
+// TestDocsNameEveryField: every JSON field of every payload appears in
+// docs/protocol.md and in the JSDoc of protocol.js.
+func TestDocsNameEveryField(t *testing.T) {
+	doc, err := os.ReadFile("../docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := os.ReadFile("../web/static/js/protocol.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []any{ChatSend{}, HandRaise{}, Target{}, RoleSet{}, MeetingInfo{}, Welcome{},
+		ParticipantMsg{}, Ended{}, Error{}, room.Public{}, room.ChatMessage{}, Envelope{}} {
+		typ := reflect.TypeOf(v)
+		for i := range typ.NumField() {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			if !strings.Contains(string(doc), `"`+name+`"`) && !strings.Contains(string(doc), "`"+name+"`") {
+				t.Errorf("docs/protocol.md never shows field %s.%s", typ.Name(), name)
+			}
+			if !strings.Contains(string(js), name) {
+				t.Errorf("protocol.js never names field %s.%s", typ.Name(), name)
+			}
 		}
 	}
 }
