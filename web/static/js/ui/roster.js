@@ -43,9 +43,11 @@ function item(p, self, act) {
   const badges = h('span', { class: 'badges' },
     mod && h('span', { class: 'badge role', text: 'Moderator' }),
     p.kind === 'phone'
-      ? h('span', { class: 'badge kind', title: 'Joined by phone', text: '☎ Phone' })
+      ? h('span', { class: 'badge kind', title: 'Joined by phone', text: 'Phone' })
       : h('span', { class: 'visually-hidden', text: 'in the browser' }),
-    p.raisedHand && h('span', { class: 'badge hand', role: 'img', 'aria-label': 'hand raised', title: 'Hand raised', text: '✋' }),
+    // Words, not an emoji: not every machine has an emoji font, and Aula
+    // loads no web font.
+    p.raisedHand && h('span', { class: 'badge hand', text: 'Hand raised' }),
     p.muted && h('span', { class: 'badge muted', text: 'muted' }),
     !p.connected && h('span', { class: 'badge away', text: 'reconnecting' }),
   );
