@@ -291,3 +291,43 @@ func assertPair(t *testing.T, pc *webrtc.PeerConnection, want string) {
 		return false
 	})
 }
+
+func TestTURNRelaysOnlyToMedia(t *testing.T) {
+	got := make(chan []byte, 1)
+	other, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	media, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer media.Close()
+	go func() {
+		b := make([]byte, 64)
+		n, _, err := media.ReadFrom(b)
+		if err == nil {
+			got <- b[:n]
+		}
+	}()
+	relay, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &guardedConn{PacketConn: relay, ports: map[int]bool{media.LocalAddr().(*net.UDPAddr).Port: true}}
+	defer g.Close()
+	if _, err := g.WriteTo([]byte("dns?"), other.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.WriteTo([]byte("media"), media.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; string(b) != "media" {
+		t.Fatalf("media port got %q", b)
+	}
+	_ = other.SetReadDeadline(time.Now()) // nothing may be waiting there
+	if n, _, err := other.ReadFrom(make([]byte, 64)); err == nil {
+		t.Fatalf("relay sent %d bytes to a port that is not the SFU's", n)
+	}
+}

@@ -358,7 +358,9 @@ func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 		return
 	}
 	u := p.ups[mid]
-	isNew := u == nil
+	// A second track on a busy layer means the client replaced the track
+	// on this transceiver before the old read loop ended: a new up track.
+	isNew := u == nil || u.layer(u.layerIndex(remote.RID())) != nil && u.layer(u.layerIndex(remote.RID())).remote != remote
 	if isNew {
 		kind := p.kindFor(mid, remote.ID(), remote.Kind())
 		u = newUpTrack(p.room.nextTrackID(kind), p, mid, kind, remote.Codec().RTPCodecCapability, p.rids[mid])

@@ -58,7 +58,7 @@ func New(cfg Config) (*SFU, error) {
 		return nil, err
 	}
 	if cfg.TURN.Enabled {
-		t, err := newTURNServer(cfg, log)
+		t, err := newTURNServer(cfg, log, s.UDPAddrs())
 		if err != nil {
 			s.closeSockets()
 			return nil, err

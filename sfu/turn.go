@@ -27,7 +27,7 @@ type turnServer struct {
 	logger *slog.Logger
 }
 
-func newTURNServer(cfg Config, log *slog.Logger) (*turnServer, error) {
+func newTURNServer(cfg Config, log *slog.Logger, media []net.Addr) (*turnServer, error) {
 	t := &turnServer{cfg: cfg.TURN, logger: log.With("sub", "turn"), allow: map[string]bool{}}
 	listenIP := cfg.ListenIP
 	if listenIP == "" {
@@ -60,7 +60,13 @@ func newTURNServer(cfg Config, log *slog.Logger) (*turnServer, error) {
 	if cfg.PublicIP != "" {
 		t.allow[net.ParseIP(cfg.PublicIP).String()] = true
 	}
-	gen := &turn.RelayAddressGeneratorStatic{RelayAddress: net.ParseIP(relayIP), Address: listenIP}
+	ports := map[int]bool{}
+	for _, a := range media {
+		if u, ok := a.(*net.UDPAddr); ok {
+			ports[u.Port] = true
+		}
+	}
+	gen := &relayGuard{RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{RelayAddress: net.ParseIP(relayIP), Address: listenIP}, ports: ports}
 	srv, err := turn.NewServer(turn.ServerConfig{
 		Realm:         cfg.TURN.Realm,
 		AuthHandler:   t.auth,
@@ -83,6 +89,35 @@ func newTURNServer(cfg Config, log *slog.Logger) (*turnServer, error) {
 
 func (t *turnServer) close() error {
 	return t.srv.Close()
+}
+
+// relayGuard hands out relay sockets that send only to the SFU's media
+// port: a TURN client can reach the SFU, never another UDP service of
+// the machine (a DNS resolver on loopback, say).
+type relayGuard struct {
+	turn.RelayAddressGenerator
+	ports map[int]bool
+}
+
+func (g *relayGuard) AllocatePacketConn(network string, port int) (net.PacketConn, net.Addr, error) {
+	c, a, err := g.RelayAddressGenerator.AllocatePacketConn(network, port)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &guardedConn{PacketConn: c, ports: g.ports}, a, nil
+}
+
+type guardedConn struct {
+	net.PacketConn
+	ports map[int]bool
+}
+
+// WriteTo drops datagrams to any other port, silently as a firewall would.
+func (c *guardedConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if u, ok := addr.(*net.UDPAddr); !ok || !c.ports[u.Port] {
+		return len(b), nil
+	}
+	return c.PacketConn.WriteTo(b, addr)
 }
 
 // permit lets clients relay only to the SFU's own addresses.
