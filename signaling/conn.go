@@ -38,10 +38,12 @@ type conn struct {
 	closing atomic.Bool
 
 	// Owned by the serve loop.
-	member *room.Member
-	role   room.Role
-	chat   bucket
-	msgs   bucket
+	member   *room.Member
+	role     room.Role
+	chat     bucket
+	msgs     bucket
+	handlers map[string]Handler // extension handlers by message type
+	opened   []Handler
 }
 
 type inMsg struct {
@@ -221,6 +223,7 @@ func (c *conn) serve(ctx context.Context) {
 	go c.writeLoop()
 	go c.readLoop()
 	defer func() {
+		c.closing.Store(true) // late Sends of extensions are dropped quietly
 		c.stop()
 		<-c.writerDone
 	}()
@@ -238,6 +241,9 @@ func (c *conn) serve(ctx context.Context) {
 		c.member = m
 		c.log.Debug("connected")
 		defer func() {
+			for _, h := range c.opened {
+				h.Close()
+			}
 			// The socket is gone: keep the place for the reconnect grace. After
 			// leave, removal, replacement or the end this does nothing.
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.s.opt.WriteTimeout)
@@ -245,6 +251,7 @@ func (c *conn) serve(ctx context.Context) {
 			cancel()
 			c.log.Debug("disconnected")
 		}()
+		c.openExtensions(ctx)
 		if err := c.welcome(ctx); err != nil {
 			c.refuse(err)
 		}
@@ -261,6 +268,30 @@ func (c *conn) serve(ctx context.Context) {
 			if !c.closing.Load() && c.member != nil {
 				c.onMessage(ctx, in)
 			}
+		}
+	}
+}
+
+// openExtensions gives each extension its handler for this connection. A
+// feature that fails to open is logged and left out; the meeting goes on.
+func (c *conn) openExtensions(ctx context.Context) {
+	exts := c.s.opt.Extensions
+	if len(exts) == 0 {
+		return
+	}
+	c.handlers = map[string]Handler{}
+	for _, ext := range exts {
+		h, err := ext.Open(ctx, c)
+		if err != nil {
+			c.log.Error("open extension", "types", ext.Types(), "err", err)
+			continue
+		}
+		if h == nil {
+			continue
+		}
+		c.opened = append(c.opened, h)
+		for _, typ := range ext.Types() {
+			c.handlers[typ] = h
 		}
 	}
 }
@@ -332,9 +363,9 @@ func (c *conn) onEvent(ctx context.Context, e room.Event) {
 	case room.EventEnded:
 		c.send(TypeMeetingEnded, "", Ended{Reason: e.Reason, LogoutURL: e.LogoutURL})
 		c.finish(CloseEnded, "meeting ended")
-	default:
-		// Events of later features that this protocol version does not map.
-		c.log.Debug("unmapped room event", "type", e.Type)
+	}
+	for _, h := range c.opened {
+		h.Event(ctx, e)
 	}
 }
 
@@ -348,7 +379,7 @@ func (c *conn) onMessage(ctx context.Context, in inMsg) {
 		c.sendError("", fmt.Errorf("%w: binary messages are not part of the protocol", ErrBadRequest))
 		return
 	}
-	req, err := DecodeRequest(in.data)
+	req, err := c.s.decode(in.data)
 	if err != nil {
 		c.sendError(req.Ref, err)
 		return
@@ -376,6 +407,12 @@ func (c *conn) onMessage(ctx context.Context, in inMsg) {
 func (c *conn) handle(ctx context.Context, req Request) error {
 	m := c.member
 	switch p := req.Payload.(type) {
+	case extData:
+		h := c.extension(req.Type)
+		if h == nil {
+			return fmt.Errorf("%w: %q is not available here", ErrUnknownType, req.Type)
+		}
+		return h.Handle(ctx, req.Type, p.raw)
 	case *ChatSend:
 		_, err := m.Chat(ctx, p.To, p.Text)
 		return err

@@ -43,6 +43,8 @@ type Options struct {
 	// MsgBurst and MsgPerSecond: the token bucket for all messages (60, 20/s).
 	MsgBurst     int
 	MsgPerSecond float64
+	// Extensions add message types for later features (see Extension).
+	Extensions []Extension
 }
 
 func (o *Options) defaults() {
@@ -78,9 +80,10 @@ func (o *Options) defaults() {
 // Server accepts WebSocket connections of sessions that package web has
 // already authenticated.
 type Server struct {
-	opt Options
-	log *slog.Logger
-	up  websocket.Upgrader
+	opt      Options
+	log      *slog.Logger
+	up       websocket.Upgrader
+	extTypes map[string]int // extension message type → index in opt.Extensions
 
 	mu      sync.Mutex
 	conns   map[*conn]struct{}
@@ -88,10 +91,11 @@ type Server struct {
 	wg      sync.WaitGroup
 }
 
-// New returns a Server.
+// New returns a Server. It panics when extensions' types clash: a
+// programming error that must not reach a running server.
 func New(o Options) *Server {
 	o.defaults()
-	s := &Server{opt: o, log: o.Logger, conns: map[*conn]struct{}{}}
+	s := &Server{opt: o, log: o.Logger, conns: map[*conn]struct{}{}, extTypes: extensionTypes(o.Extensions)}
 	s.up = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
