@@ -340,8 +340,8 @@ func (c *testClient) publish(o pubOpts) *pubTrack {
 		p.extIDs[e.URI] = uint8(e.ID)
 	}
 	for i, rid := range p.rids {
-		p.wg.Add(2)
-		go p.readRTCP(i, rid)
+		p.wg.Add(1)
+		go p.readRTCP(i, rid) // ends when the PeerConnection closes
 		go p.send(i)
 	}
 	return p
@@ -397,7 +397,6 @@ func (p *pubTrack) stopSending() {
 }
 
 func (p *pubTrack) readRTCP(i int, rid string) {
-	defer p.wg.Done()
 	for {
 		var pkts []rtcp.Packet
 		var err error

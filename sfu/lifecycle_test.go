@@ -223,7 +223,7 @@ func TestTURNRelay(t *testing.T) {
 				t.Fatalf("STUN server offered: %s", u)
 			}
 		}
-		return clientOpts{config: webrtc.Configuration{
+		return clientOpts{settings: func(se *webrtc.SettingEngine) { se.SetRelayAcceptanceMinWait(0) }, config: webrtc.Configuration{
 			ICETransportPolicy: webrtc.ICETransportPolicyRelay,
 			ICEServers:         []webrtc.ICEServer{{URLs: servers[0].URLs[:1], Username: servers[0].Username, Credential: servers[0].Credential}},
 		}}
