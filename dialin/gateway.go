@@ -56,8 +56,8 @@ type Config struct {
 	// RTPAddr is the local address RTP sockets bind to (default: the host of
 	// Addr, or all interfaces if that is unspecified).
 	RTPAddr netip.Addr
-	// PublicIP is put into SDP answers (NAT 1:1); default RTPAddr, or the
-	// address the INVITE arrived on.
+	// PublicIP is announced in Contact and SDP (NAT 1:1); default the host
+	// of Addr, which then must be a specific address.
 	PublicIP netip.Addr
 	// RTPPortMin and RTPPortMax bound the RTP ports (20000-29999); one even
 	// port per call.
@@ -134,6 +134,12 @@ func (c *Config) Validate() error {
 	if c.TLS != nil {
 		if _, _, err := net.SplitHostPort(c.TLSAddr); err != nil {
 			return fmt.Errorf("%w: SIP TLS address %q: %v", ErrConfig, c.TLSAddr, err)
+		}
+	}
+	if host, _, _ := net.SplitHostPort(c.Addr); !c.PublicIP.IsValid() {
+		// Contact and SDP must name an address the trunk can reach.
+		if a, err := netip.ParseAddr(host); host == "" || (err == nil && a.IsUnspecified()) {
+			return fmt.Errorf("%w: SIP listens on all interfaces (%q); set the public IP to announce", ErrConfig, c.Addr)
 		}
 	}
 	if !slices.Contains(Languages, c.Language) {
@@ -221,9 +227,12 @@ func New(cfg Config, mgr *room.Manager, media MediaFactory, log *slog.Logger) (*
 	if !g.cfg.RTPAddr.IsValid() {
 		g.cfg.RTPAddr = g.addr.Addr()
 	}
+	// host is what Via, From and Contact announce: the public address
+	// (NAT 1:1) or the specific address SIP is bound to (Validate makes
+	// sure one exists).
 	host := g.addr.Addr().String()
-	if g.addr.Addr().IsUnspecified() {
-		host = ""
+	if g.cfg.PublicIP.IsValid() {
+		host = g.cfg.PublicIP.String()
 	}
 	// sipgo logs whole messages only with sip.SIPDebug (never set here);
 	// still, its layers get Info and above only, since any message carries
@@ -243,7 +252,7 @@ func New(cfg Config, mgr *room.Manager, media MediaFactory, log *slog.Logger) (*
 		return nil, fmt.Errorf("sip server: %w", err)
 	}
 	udpOpts := []sipgo.ClientOption{sipgo.WithClientLogger(sipLog), sipgo.WithClientHostname(host), sipgo.WithClientPort(int(g.addr.Port()))}
-	if host != "" {
+	if !g.addr.Addr().IsUnspecified() {
 		udpOpts = append(udpOpts, sipgo.WithClientConnectionAddr(g.addr.String()))
 	}
 	udpClient, err := sipgo.NewClient(ua, udpOpts...)
@@ -258,15 +267,8 @@ func New(cfg Config, mgr *room.Manager, media MediaFactory, log *slog.Logger) (*
 		g.closeListeners()
 		return nil, fmt.Errorf("sip client: %w", err)
 	}
-	contactHost := host
-	if contactHost == "" {
-		contactHost = g.cfg.PublicIP.String()
-		if !g.cfg.PublicIP.IsValid() {
-			contactHost = "127.0.0.1"
-		}
-	}
 	g.ua, g.srv = ua, srv
-	contact := sip.ContactHeader{Address: sip.Uri{User: "aula", Host: contactHost, Port: int(g.addr.Port())}}
+	contact := sip.ContactHeader{Address: sip.Uri{User: "aula", Host: host, Port: int(g.addr.Port())}}
 	g.dialogs = sipgo.NewDialogServerCache(udpClient, contact)
 	tcpContact := contact
 	tcpContact.Address.UriParams = sip.NewParams()
@@ -677,11 +679,6 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	ip := g.cfg.PublicIP
 	if !ip.IsValid() {
 		ip = g.cfg.RTPAddr
-	}
-	if ip.IsUnspecified() {
-		if la, err := netip.ParseAddrPort(req.Destination()); err == nil {
-			ip = la.Addr()
-		}
 	}
 	c.answer = answerSDP(ip, rc.port(), uint64(g.cfg.Now().Unix()), cd, dtmf, offer.Direction)
 	c.run()

@@ -141,6 +141,8 @@ func TestConfigValidate(t *testing.T) {
 		"negative timeout":   func(c *Config) { c.RTPTimeout = -time.Second },
 		"zero burst":         func(c *Config) { c.CallerLimit = RateLimit{Burst: 0, Every: time.Second} },
 		"tls without listen": func(c *Config) { c.TLS = &tlsConfigStub; c.TLSAddr = "" },
+		"all interfaces":     func(c *Config) { c.Addr = ":5060" },
+		"unspecified":        func(c *Config) { c.Addr = "0.0.0.0:5060" },
 	}
 	for name, mut := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -152,10 +154,14 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
-	ok := Config{Addr: "127.0.0.1:0", Language: "de"}
-	ok.defaults()
-	if err := ok.Validate(); err != nil {
-		t.Errorf("valid config: %v", err)
+	for _, ok := range []Config{
+		{Addr: "127.0.0.1:0", Language: "de"},
+		{Addr: "0.0.0.0:5060", PublicIP: netip.MustParseAddr("203.0.113.7")},
+	} {
+		ok.defaults()
+		if err := ok.Validate(); err != nil {
+			t.Errorf("valid config %+v: %v", ok, err)
+		}
 	}
 }
 
