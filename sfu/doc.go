@@ -31,6 +31,11 @@
 //	servers, err := s.ICEServers(publicHost, participantID) // ErrTURNDisabled: send []
 //	// … on leave or disconnect for good: peer.Close()
 //
+// Callbacks (OnSignal, OnStateChange, OnSpeaking) run on SFU or Pion
+// goroutines: queue what they report and return; never call Close or
+// another blocking Peer method from inside them. SFU.Room creates a room
+// on first use, so call it only for conferences the room layer runs.
+//
 // Join with an ID that is already in the room (a reconnect) replaces the
 // old peer. policy (a Policy) is asked whenever a track appears or a peer
 // joins: it implements "participants cannot see each other" and "webcams
@@ -132,6 +137,13 @@
 // connection). NACKs are answered from the up track's cache; PLI and FIR go
 // to the publisher at most every 500 ms per layer, and every layer switch
 // requests a keyframe of the new layer. SRTP prefers AES-GCM.
+//
+// # Metrics
+//
+// SFU.Stats returns node-wide counters (packets in and out, drops, NACKs,
+// retransmissions, keyframe requests, layer switches) and a histogram of
+// the forwarding latency from reading a packet to handing it to the
+// subscriber's connection; Peer.Stats describes one participant's tracks.
 //
 // # Goroutines
 //

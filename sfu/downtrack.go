@@ -223,7 +223,7 @@ func (d *downTrack) retransmit(seq uint16) {
 	if p == nil {
 		return
 	}
-	if !d.w.enqueue(writeItem{d: d, p: p, seq: seq, ts: h.ts}) {
+	if !d.w.enqueue(writeItem{d: d, p: p, seq: seq, ts: h.ts, rtx: true}) {
 		p.release()
 		return
 	}

@@ -33,6 +33,13 @@ func TestPublishSubscribeAudioVideo(t *testing.T) {
 	if got := alice.received("alice", KindMic); got != nil {
 		t.Errorf("alice receives her own microphone: %+v", got.info)
 	}
+	var n uint64
+	for _, c := range s.Stats().Latency {
+		n += c
+	}
+	if n == 0 {
+		t.Error("no forwarding latency recorded")
+	}
 	st := alice.peer.Stats()
 	if len(st.Published) != 2 || len(st.Received) != 1 {
 		t.Errorf("alice stats: %d published, %d received; want 2, 1", len(st.Published), len(st.Received))

@@ -1,6 +1,9 @@
 package sfu
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Stats are node-wide counters of the forwarding path. They are cumulative
 // since New; the metrics layer turns them into Prometheus counters.
@@ -13,15 +16,39 @@ type Stats struct {
 	Retransmitted    uint64 // of those, answered from the packet cache
 	KeyframeRequests uint64 // PLIs sent to publishers
 	LayerSwitches    uint64 // simulcast layer changes of down tracks
+	// Latency counts forwarded packets by the time from reading them off
+	// the publisher's connection to handing them to the subscriber's
+	// (LatencyBuckets are the upper bounds; the last entry is above all).
+	Latency [len(LatencyBuckets) + 1]uint64
+}
+
+// LatencyBuckets are the upper bounds of Stats.Latency.
+var LatencyBuckets = [...]time.Duration{
+	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
+	time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond,
+	10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond,
 }
 
 type counters struct {
 	packetsIn, packetsOut, bytesOut, dropped   atomic.Uint64
 	nacked, retransmitted, keyframes, switches atomic.Uint64
+	latency                                    [len(LatencyBuckets) + 1]atomic.Uint64
+}
+
+func (c *counters) observeLatency(d int64) {
+	i := 0
+	for i < len(LatencyBuckets) && d > int64(LatencyBuckets[i]) {
+		i++
+	}
+	c.latency[i].Add(1)
 }
 
 func (c *counters) snapshot() Stats {
-	return Stats{
+	var lat [len(LatencyBuckets) + 1]uint64
+	for i := range lat {
+		lat[i] = c.latency[i].Load()
+	}
+	return Stats{Latency: lat,
 		PacketsIn: c.packetsIn.Load(), PacketsOut: c.packetsOut.Load(), BytesOut: c.bytesOut.Load(),
 		Dropped: c.dropped.Load(), NACKed: c.nacked.Load(), Retransmitted: c.retransmitted.Load(),
 		KeyframeRequests: c.keyframes.Load(), LayerSwitches: c.switches.Load(),

@@ -19,6 +19,7 @@ type writeItem struct {
 	p   *packet
 	seq uint16
 	ts  uint32
+	rtx bool // a retransmission: its age is no forwarding latency
 }
 
 // writer is the one goroutine that writes to one subscriber's
@@ -94,6 +95,9 @@ func (w *writer) write(it writeItem) {
 		w.hdr.SSRC, w.hdr.PayloadType = b.ssrc, b.pt
 		w.hdr.SequenceNumber, w.hdr.Timestamp = it.seq, it.ts
 		if _, err := b.ws.WriteRTP(&w.hdr, it.p.payload); err == nil {
+			if !it.rtx {
+				w.stats.observeLatency(now() - it.p.arrival)
+			}
 			w.stats.packetsOut.Add(1)
 			w.stats.bytesOut.Add(uint64(len(it.p.payload)))
 			it.d.sent.Add(1)
