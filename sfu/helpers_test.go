@@ -272,6 +272,7 @@ type pubOpts struct {
 	kind      TrackKind
 	simulcast bool
 	level     bool // send the RFC 6464 audio level extension
+	h264      bool // video as H.264 instead of VP8
 }
 
 // pubTrack sends synthetic media: Opus-sized audio packets, or VP8 frames
@@ -301,6 +302,9 @@ func (c *testClient) publish(o pubOpts) *pubTrack {
 	codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
 	if o.kind == KindMic {
 		codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+	} else if o.h264 {
+		codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}
 	}
 	id := o.kind.String() + "-" + c.id
 	p.rids = []string{""}
@@ -447,6 +451,12 @@ func (p *pubTrack) send(i int) {
 		} else {
 			key := frame%200 == 0 || p.keyReq[i].Swap(false)
 			pkt.Payload = vp8Frame(key, 320<<i, 180<<i, byte(i))
+			if p.o.h264 {
+				pkt.Payload = []byte{0x41, 0x9a, 0, byte(i)} // non-IDR slice
+				if key {
+					pkt.Payload = []byte{0x65, 0x88, 0, byte(i)} // IDR slice
+				}
+			}
 			ts += 450
 		}
 		if p.rids[i] != "" {

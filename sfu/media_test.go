@@ -33,6 +33,21 @@ func TestPublishSubscribeAudioVideo(t *testing.T) {
 	if got := alice.received("alice", KindMic); got != nil {
 		t.Errorf("alice receives her own microphone: %+v", got.info)
 	}
+	// AES-GCM is chosen for SRTP where the peer offers it (Pion does).
+	found := 0
+	for _, pc := range []*webrtc.PeerConnection{bob.peer.subPC, alice.peer.pubPC} {
+		for _, st := range pc.GetStats() {
+			if ts, ok := st.(webrtc.TransportStats); ok {
+				found++
+				if ts.SRTPCipher != "SRTP_AEAD_AES_128_GCM" {
+					t.Errorf("SRTP profile %q, want SRTP_AEAD_AES_128_GCM", ts.SRTPCipher)
+				}
+			}
+		}
+	}
+	if found == 0 {
+		t.Error("no transport stats to check the SRTP profile")
+	}
 	var n uint64
 	for _, c := range s.Stats().Latency {
 		n += c
@@ -309,4 +324,24 @@ func TestREMBLowersLayer(t *testing.T) {
 		_, marks := v.snapshot()
 		return bob.peer.Stats().EstimateBps == 20_000 && countTail(marks, 0) >= 10
 	})
+}
+
+func TestH264Accepted(t *testing.T) {
+	s := newTestSFU(t)
+	r := s.Room("r1")
+	alice := newClient(t, r, "alice", clientOpts{})
+	bob := newClient(t, r, "bob", clientOpts{})
+	onTimeout = func() { dump(t, s, alice, bob) }
+	alice.publish(pubOpts{kind: KindCamera, h264: true})
+	eventually(t, "bob receives H.264", func() bool {
+		v := bob.received("alice", KindCamera)
+		return v != nil && v.packets.Load() >= 20
+	})
+	for _, x := range bob.sub.GetTransceivers() {
+		if r := x.Receiver(); r != nil && r.Track() != nil && r.Track().Kind() == webrtc.RTPCodecTypeVideo {
+			if mt := r.Track().Codec().MimeType; !strings.EqualFold(mt, webrtc.MimeTypeH264) {
+				t.Fatalf("bob receives %s, want H.264", mt)
+			}
+		}
+	}
 }
