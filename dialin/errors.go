@@ -1,9 +1,6 @@
 package dialin
 
-import (
-	"errors"
-	"net/http"
-)
+import "errors"
 
 // Sentinel errors of the SIP gateway. They are wrapped with %w and mapped to
 // SIP status codes only at the edge (sipStatus). None of them ever carries a
@@ -49,5 +46,5 @@ func sipStatus(err error) (int, string) {
 	case errors.Is(err, ErrBadDTMF):
 		return 400, "Bad Request"
 	}
-	return http.StatusInternalServerError, "Server Internal Error"
+	return 500, "Server Internal Error"
 }

@@ -647,7 +647,7 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		g.respondErr(req, tx, err)
 		return
 	}
-	rc.setRemote(netip.AddrPortFrom(offer.Addr.Unmap(), uint16(offer.Port)))
+	rc.setRemote(netip.AddrPortFrom(offer.Addr.Unmap(), uint16(offer.Port)), src)
 	dlg, err := g.dialogsFor(req).ReadInvite(req, tx)
 	if err != nil {
 		rc.close()

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 
 	"github.com/pion/rtp"
@@ -16,14 +17,17 @@ import (
 // rtpConn is one call's RTP socket. It sends to the address of the SDP
 // offer until the caller's first packet arrives, then latches to the
 // source that packet came from (symmetric RTP, RFC 4961), which is what
-// gets through the NAT in front of many trunks. Packets from elsewhere are
-// dropped after latching.
+// gets through the NAT in front of many trunks. Only a packet from the
+// SDP's address or the SIP peer's address may latch, so a stranger who
+// guesses the port cannot take the call's audio; packets from elsewhere
+// are dropped.
 type rtpConn struct {
 	conn *net.UDPConn
 
 	mu      sync.Mutex
 	remote  netip.AddrPort
 	latched bool
+	trusted []netip.Addr
 
 	// Sender state, used only by the call loop.
 	ssrc uint32
@@ -65,10 +69,16 @@ func listenRTP(ip netip.Addr, min, max int) (*rtpConn, error) {
 
 func (c *rtpConn) port() int { return int(c.conn.LocalAddr().(*net.UDPAddr).Port) }
 
-func (c *rtpConn) setRemote(a netip.AddrPort) {
+// setRemote sets where to send before latching; peers are the addresses
+// allowed to latch (the SDP's and the SIP peer's).
+func (c *rtpConn) setRemote(a netip.AddrPort, peers ...netip.Addr) {
 	c.mu.Lock()
 	if !c.latched {
 		c.remote = a
+	}
+	c.trusted = append(c.trusted[:0], a.Addr().Unmap())
+	for _, p := range peers {
+		c.trusted = append(c.trusted, p.Unmap())
 	}
 	c.mu.Unlock()
 }
@@ -107,7 +117,7 @@ func (c *rtpConn) readLoop(out chan<- inPacket) {
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		c.mu.Lock()
-		if !c.latched {
+		if !c.latched && slices.Contains(c.trusted, from.Addr()) {
 			c.remote, c.latched = from, true
 		} else if from != c.remote {
 			c.mu.Unlock()

@@ -1,0 +1,79 @@
+package dialin
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+func selfSigned(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "aula-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// With a certificate the gateway also speaks SIP over TLS.
+func TestTLSListener(t *testing.T) {
+	t.Parallel()
+	cert := selfSigned(t)
+	e := newEnv(t, func(c *Config) {
+		c.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		c.TLSAddr = "127.0.0.1:0"
+	})
+	addr := e.gw.TLSAddr().(*net.TCPAddr)
+	ua, _ := sipgo.NewUA(sipgo.WithUserAgenTLSConfig(&tls.Config{InsecureSkipVerify: true}))
+	defer ua.Close()
+	c, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	uri := sip.Uri{Host: "127.0.0.1", Port: addr.Port, UriParams: sip.NewParams()}
+	uri.UriParams.Add("transport", "tls")
+	req := sip.NewRequest(sip.OPTIONS, uri)
+	req.SetTransport("TLS")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := c.Do(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 {
+		t.Errorf("OPTIONS over TLS: %v", res)
+	}
+}
+
+func TestSIPStatus(t *testing.T) {
+	cases := []struct {
+		err  error
+		code int
+	}{
+		{ErrForbidden, 403}, {ErrRateLimited, 403}, {ErrUnauthorized, 401},
+		{ErrBadSDP, 488}, {ErrNoCodec, 488}, {ErrBusy, 486}, {ErrNoPort, 503},
+		{ErrClosed, 503}, {ErrBadDTMF, 400}, {ErrBadAudio, 500},
+	}
+	for _, tc := range cases {
+		if code, _ := sipStatus(tc.err); code != tc.code {
+			t.Errorf("%v → %d, want %d", tc.err, code, tc.code)
+		}
+	}
+}
