@@ -38,7 +38,7 @@ func newTestSFU(t *testing.T, mod ...func(*Config)) *SFU {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	t.Cleanup(func() { _ = s.Close() })
+	t.Cleanup(func() { _ = s.Close(); onTimeout = nil })
 	return s
 }
 
@@ -478,4 +478,18 @@ func vp8Frame(key bool, w, h int, mark byte) []byte {
 		return []byte{0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, byte(w), byte(w >> 8), byte(h), byte(h >> 8), 0, 0, 0, mark}
 	}
 	return []byte{0x10, 0x01, 0x00, 0x00, 0, 0, 0, 0, mark}
+}
+
+// dump logs what the SFU and the clients saw, when a wait times out.
+func dump(t *testing.T, s *SFU, cs ...*testClient) {
+	t.Logf("sfu stats: %+v", s.Stats())
+	for _, c := range cs {
+		c.mu.Lock()
+		t.Logf("%s infos=%+v", c.id, c.infos)
+		for id, r := range c.recv {
+			t.Logf("%s recv %s: %d", c.id, id, r.packets.Load())
+		}
+		c.mu.Unlock()
+		t.Logf("%s peer stats %+v", c.id, c.peer.Stats())
+	}
 }
