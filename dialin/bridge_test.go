@@ -3,6 +3,7 @@ package dialin
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +146,10 @@ func TestNumberOnlyInServerLog(t *testing.T) {
 	p.hangup()
 	eventually(t, 5*time.Second, "call ended", func() bool { return e.gw.Calls() == 0 })
 	logs := e.log.String()
+	// Not as a value of its own (random hex IDs may contain the digits).
+	if regexp.MustCompile(`(^|[^0-9a-f])` + mt.PIN + `([^0-9a-f]|$)`).MatchString(logs) {
+		t.Errorf("the PIN reached the log")
+	}
 	if n := strings.Count(logs, testNumber[1:]); n != 1 {
 		t.Errorf("the number appears %d times in the server log, want once:\n%s", n, logs)
 	}

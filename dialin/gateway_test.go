@@ -240,3 +240,24 @@ func TestModeratorMuteAndRemove(t *testing.T) {
 	}
 	p.waitBye(10 * time.Second)
 }
+
+// The trunk's address is shared by all its callers: its own, larger bucket
+// still stops a guesser who hides the number.
+func TestSourceRateLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) {
+		c.SourceLimit = RateLimit{Burst: 1, Every: time.Hour}
+		c.PINTries = 1
+	})
+	e.meeting("source-limit", "56789", true)
+	p, err := dial(t, e.gw, dialOpts{from: "anonymous"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.digits4733("12345#")
+	p.waitBye(10 * time.Second)
+	_, err = dial(t, e.gw, dialOpts{from: "+49301111222"})
+	if statusOf(err) != 403 {
+		t.Fatalf("call from the exhausted source: err = %v, want a 403", err)
+	}
+}
