@@ -1,0 +1,106 @@
+package sfu
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/pion/rtp"
+)
+
+// recSink records the sequence numbers written; while gate is set, every
+// write waits for it, like a subscriber on a stalled TCP path.
+type recSink struct {
+	mu   sync.Mutex
+	seqs []uint16
+	gate chan struct{}
+}
+
+func (s *recSink) WriteRTP(h *rtp.Header, _ []byte) (int, error) {
+	s.mu.Lock()
+	g := s.gate
+	s.mu.Unlock()
+	if g != nil {
+		<-g
+	}
+	s.mu.Lock()
+	s.seqs = append(s.seqs, h.SequenceNumber)
+	s.mu.Unlock()
+	return 0, nil
+}
+
+func (s *recSink) Write(b []byte) (int, error) { return len(b), nil }
+
+func (s *recSink) got() []uint16 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]uint16(nil), s.seqs...)
+}
+
+func TestSlowSubscriberDropsAndNeverBlocks(t *testing.T) {
+	f := newFanout(3, true)
+	sinks := make([]*recSink, len(f.downs))
+	for i, d := range f.downs {
+		sinks[i] = &recSink{}
+		d.bind.Store(&binding{ssrc: uint32(i + 1), pt: 96, ws: sinks[i]})
+		go f.subs[i].w.run()
+		defer f.subs[i].w.stop()
+	}
+	slow := sinks[0]
+	gate := make(chan struct{})
+	slow.mu.Lock()
+	slow.gate = gate
+	slow.mu.Unlock()
+
+	key, _ := (&rtp.Packet{Header: rtp.Header{Version: 2}, Payload: vp8Frame(true, 640, 360, 0)}).Marshal()
+	delta, _ := (&rtp.Packet{Header: rtp.Header{Version: 2}, Payload: vp8Frame(false, 0, 0, 0)}).Marshal()
+	var seq uint16 = 1
+	send := func(raw []byte, n int) {
+		for i := 0; i < n; i++ {
+			p := getPacket()
+			p.n = copy(p.buf[:], raw)
+			p.buf[2], p.buf[3] = byte(seq>>8), byte(seq)
+			f.up.ingest(p, f.layer, &f.st, int64(seq)*1000)
+			seq++
+			if i%100 == 99 { // let the healthy writers keep up
+				want := uint64(seq - 1)
+				eventually(t, "healthy subscribers keep up", func() bool {
+					return f.downs[1].sent.Load() == want && f.downs[2].sent.Load() == want
+				})
+			}
+		}
+	}
+	// 2000 packets: the slow subscriber's queue fills, the publisher's
+	// read loop (this goroutine) never waits for it.
+	send(key, 1)
+	send(delta, 1999)
+	if f.up.stats.dropped.Load() == 0 {
+		t.Fatal("nothing dropped for the stalled subscriber")
+	}
+	// Unstall: the slow subscriber drains its queue, then gets nothing
+	// until a keyframe.
+	slow.mu.Lock()
+	slow.gate = nil
+	slow.mu.Unlock()
+	close(gate)
+	eventually(t, "the slow queue drains", func() bool { return len(f.subs[0].w.ch) == 0 })
+	before := len(slow.got())
+	send(delta, 100)
+	eventually(t, "healthy subscribers got the deltas", func() bool { return f.downs[1].sent.Load() == uint64(seq-1) })
+	if n := len(slow.got()); n != before {
+		t.Fatalf("slow subscriber got %d inter frames before a keyframe", n-before)
+	}
+	send(key, 1)
+	send(delta, 10)
+	eventually(t, "slow subscriber resumes at the keyframe", func() bool { return len(slow.got()) == before+11 })
+	s := slow.got()
+	for i := 1; i < len(s); i++ {
+		if s[i] != s[i-1]+1 {
+			t.Fatalf("slow subscriber's sequence jumps %d → %d", s[i-1], s[i])
+		}
+	}
+	for _, h := range sinks[1:] {
+		if n := len(h.got()); n != int(seq-1) {
+			t.Fatalf("a healthy subscriber got %d of %d packets", n, seq-1)
+		}
+	}
+}
