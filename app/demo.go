@@ -30,10 +30,14 @@ func APIURL(base, secret, call string, params url.Values) string {
 // is a new participant.
 func (a *App) DemoLinks(ctx context.Context) (moderator, viewer string, err error) {
 	base := a.URL()
+	welcome := "Welcome to %%CONFNAME%%!"
+	if a.cfg.DialNumber != "" {
+		welcome += " Dial %%DIALNUM%% and enter %%CONFNUM%% to join by phone."
+	}
 	create := APIURL(base, a.cfg.Secret, "create", url.Values{
 		"meetingID": {"aula-demo"},
 		"name":      {"Aula demo room"},
-		"welcome":   {"Welcome to %%CONFNAME%%! Dial %%DIALNUM%% and enter %%CONFNUM%% to join by phone."},
+		"welcome":   {welcome},
 		// Give a newcomer an hour to open the links.
 		"meetingExpireIfNoUserJoinedInMinutes": {"60"},
 	})
