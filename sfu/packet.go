@@ -21,6 +21,7 @@ type packet struct {
 	buf      [packetMTU]byte
 	n        int
 	hdr      rtp.Header
+	extBuf   [8]rtp.Extension // backing for hdr.Extensions: parsing allocates nothing
 	payload  []byte
 	keyframe bool
 	arrival  int64 // now() when read
@@ -30,7 +31,11 @@ type packet struct {
 	resync bool
 }
 
-var packetPool = sync.Pool{New: func() any { return new(packet) }}
+var packetPool = sync.Pool{New: func() any {
+	p := new(packet)
+	p.hdr.Extensions = p.extBuf[:0]
+	return p
+}}
 
 func getPacket() *packet {
 	p := packetPool.Get().(*packet)
