@@ -357,6 +357,19 @@ func (m *Member) self() (*member, error) {
 	return mem, nil
 }
 
+// Self returns the participant's current public state: cheaper than a
+// Snapshot, for layers that act on it (the media layer after each update).
+func (m *Member) Self() (Public, error) {
+	l := m.lv
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	mem, err := m.self()
+	if err != nil {
+		return Public{}, err
+	}
+	return mem.p.Public(), nil
+}
+
 // Snapshot returns the participant's view of the meeting.
 func (m *Member) Snapshot(ctx context.Context) (*Snapshot, error) {
 	l := m.lv
@@ -541,6 +554,18 @@ func (m *Member) SetRole(ctx context.Context, id string, r Role) error {
 			return fmt.Errorf("%w: phone callers cannot moderate", ErrForbidden)
 		}
 		p.Role = r
+		// A demoted moderator falls under the viewers' locks at once: what
+		// they may no longer share is switched off (the media layer stops
+		// forwarding it, the client its device).
+		if r == Viewer {
+			lock := &m.lv.mt.Lock
+			if lock.DisableMic {
+				p.Audio = false
+			}
+			if lock.DisableCam {
+				p.Video = false
+			}
+		}
 		return nil
 	})
 }
@@ -551,9 +576,20 @@ type MediaState struct {
 }
 
 // SetMedia records one's own published tracks. A muted participant cannot
-// publish audio until they unmute themselves.
+// publish audio until they unmute themselves. The lock settings are
+// enforced here, by the server: a viewer cannot switch on a microphone or
+// camera the room locked (ErrForbidden, nothing changes).
 func (m *Member) SetMedia(ctx context.Context, s MediaState) error {
 	return m.update(ctx, m.id, false, func(p *Participant) error {
+		if p.Role == Viewer {
+			lock := &m.lv.mt.Lock
+			if s.Audio && lock.DisableMic {
+				return fmt.Errorf("%w: microphones are locked for viewers", ErrForbidden)
+			}
+			if s.Video && lock.DisableCam {
+				return fmt.Errorf("%w: webcams are locked for viewers", ErrForbidden)
+			}
+		}
 		p.Audio, p.Video, p.Screen = s.Audio, s.Video, s.Screen
 		if s.Audio {
 			p.Muted = false
