@@ -82,6 +82,8 @@ type Peer struct {
 
 	estimate atomic.Int64 // subscriber's bandwidth estimate in bit/s (REMB), 0 unknown
 	onSignal atomic.Pointer[func(Signal)]
+	sigMu    sync.Mutex
+	early    []Signal // emitted before OnSignal was set
 	onState  atomic.Pointer[func(Target, ConnState)]
 	syncDue  atomic.Bool
 	downList atomic.Pointer[[]*downTrack] // copy of downs for readers off the queue
@@ -133,7 +135,18 @@ func (p *Peer) ID() string { return p.id }
 // OnSignal sets where server-to-client messages go. The callback runs on
 // the peer's negotiation goroutine: it must queue the message and return,
 // and must not call the Peer's methods synchronously.
-func (p *Peer) OnSignal(f func(Signal)) { p.onSignal.Store(&f) }
+// Signals emitted before OnSignal was set (Join's first subscribe offer can
+// be ready before the caller had the Peer) are delivered to it then.
+func (p *Peer) OnSignal(f func(Signal)) {
+	p.sigMu.Lock()
+	p.onSignal.Store(&f)
+	early := p.early
+	p.early = nil
+	p.sigMu.Unlock()
+	for _, s := range early {
+		f(s)
+	}
+}
 
 // OnStateChange sets a callback for connection state changes of either
 // PeerConnection (e.g. "failed": the client should restart ICE).
@@ -148,6 +161,18 @@ func (p *Peer) stateChanged(t Target, s webrtc.PeerConnectionState) {
 
 func (p *Peer) emit(s Signal) {
 	if f := p.onSignal.Load(); f != nil {
+		(*f)(s)
+		return
+	}
+	p.sigMu.Lock()
+	f := p.onSignal.Load()
+	if f == nil {
+		// Kept, not dropped: a lost offer would leave the subscribe side
+		// waiting for an answer that never comes.
+		p.early = append(p.early, s)
+	}
+	p.sigMu.Unlock()
+	if f != nil {
 		(*f)(s)
 	}
 }
