@@ -25,7 +25,7 @@ func TestAudioBothWays(t *testing.T) {
 			e := newEnv(t, nil)
 			mt, _, _ := e.meeting("audio-"+codecs[:1], "4242"+codecs[:1], true)
 			ear := newRoomEar(t, e.hub, mt.Key, "trainer-media")
-			p, err := dial(t, e.gw, dialOpts{from: testNumber, codecs: codecs})
+			p, err := dial(t, e.gw, dialOpts{From: testNumber, Codecs: codecs})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,11 +70,11 @@ func TestCallersHearEachOther(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	mt, _, _ := e.meeting("two-callers", "50505", true)
-	a, err := dial(t, e.gw, dialOpts{from: "+49301234001"})
+	a, err := dial(t, e.gw, dialOpts{From: "+49301234001"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := dial(t, e.gw, dialOpts{from: "+49301234002"})
+	b, err := dial(t, e.gw, dialOpts{From: "+49301234002"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestNumberOnlyInServerLog(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	mt, mod, evs := e.meeting("privacy", "60606", true)
-	p, err := dial(t, e.gw, dialOpts{from: testNumber, display: "Erika Mustermann"})
+	p, err := dial(t, e.gw, dialOpts{From: testNumber, Display: "Erika Mustermann"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,23 +3,16 @@ package dialin
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
-	"net"
-	"net/netip"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
-	"github.com/pion/rtp"
 	"github.com/thesyncim/gopus"
 
+	"aula/dialin/siptest"
 	"aula/room"
 	"aula/store"
 )
@@ -148,302 +141,62 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// phone is a SIP phone in the test: a sipgo UAC with its own UDP SIP
-// port, and an RTP socket that streams G.711 every 20 ms from a
-// generator and records what it receives.
+// phone is siptest's phone bound to a test.
 type phone struct {
-	t      *testing.T
-	ua     *sipgo.UserAgent
-	srv    *sipgo.Server
-	dc     *sipgo.DialogClientCache
-	sess   *sipgo.DialogClientSession
-	sipPC  net.PacketConn
-	rtp    *net.UDPConn
-	ulaw   bool
-	dtmfPT uint8
-	remote netip.AddrPort
-
-	byes chan struct{}
-	stop chan struct{}
-	wg   sync.WaitGroup
-
-	mu   sync.Mutex
-	gen  func(n int) int16 // sample generator, by sample index
-	mute bool              // send no RTP at all
-	n    int
-	seq  uint16
-	ts   uint32
-	recv []byte // payload bytes received (G.711 of the answer's codec)
+	*siptest.Phone
+	t *testing.T
 }
 
-type dialOpts struct {
-	from      string // From user
-	display   string
-	privacy   string
-	codecs    string // m= payload list, default "0 8 101"
-	transport string
-	noDTMF    bool
-	user      string // digest credentials
-	pass      string
-}
+type dialOpts = siptest.Options
 
-// dial calls the gateway. The returned error carries the final response
-// code of a refused call as *sipgo.ErrDialogResponse.
+// dial calls the gateway; a refused call's error gives its status through
+// statusOf.
 func dial(t *testing.T, gw *Gateway, o dialOpts) (*phone, error) {
 	t.Helper()
-	p := &phone{t: t, byes: make(chan struct{}, 4), stop: make(chan struct{}), gen: func(int) int16 { return 0 }, seq: 1000, ts: 5000}
-	var err error
-	if p.rtp, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
-		t.Fatal(err)
-	}
-	if p.sipPC, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	sipPort := p.sipPC.LocalAddr().(*net.UDPAddr).Port
-	p.ua, _ = sipgo.NewUA(sipgo.WithUserAgentHostname("127.0.0.1"))
-	p.srv, _ = sipgo.NewServer(p.ua)
-	client, _ := sipgo.NewClient(p.ua, sipgo.WithClientHostname("127.0.0.1"))
-	contact := sip.ContactHeader{Address: sip.Uri{User: "phone", Host: "127.0.0.1", Port: sipPort}}
-	p.dc = sipgo.NewDialogClientCache(client, contact)
-	p.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
-		if err := p.dc.ReadBye(req, tx); err != nil {
-			tx.Respond(sip.NewResponseFromRequest(req, 481, "No dialog", nil))
-			return
-		}
-		p.byes <- struct{}{}
-	})
-	go p.srv.ServeUDP(p.sipPC)
-	t.Cleanup(p.close)
-
-	codecs := o.codecs
-	if codecs == "" {
-		codecs = "0 8 101"
-	}
-	if o.noDTMF {
-		codecs = strings.ReplaceAll(codecs, " 101", "")
-	}
-	port := p.rtp.LocalAddr().(*net.UDPAddr).Port
-	sdp := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP %s\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n", port, codecs)
-	from := o.from
-	if from == "" {
-		from = "anonymous"
-	}
-	scheme := "sip"
-	recipient := sip.Uri{Scheme: scheme, User: "dialin", Host: gw.Addr().Addr().String(), Port: int(gw.Addr().Port())}
-	if o.transport == "tcp" {
-		recipient.UriParams = sip.NewParams()
-		recipient.UriParams.Add("transport", "tcp")
-	}
-	fromH := &sip.FromHeader{DisplayName: o.display, Address: sip.Uri{Scheme: "sip", User: from, Host: "trunk.example"}, Params: sip.NewParams()}
-	fromH.Params.Add("tag", room.NewID()[:10])
-	hdrs := []sip.Header{fromH, sip.NewHeader("Content-Type", "application/sdp")}
-	if o.privacy != "" {
-		hdrs = append(hdrs, sip.NewHeader("Privacy", o.privacy))
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	sess, err := p.dc.Invite(ctx, recipient, []byte(sdp), hdrs...)
+	p, err := siptest.Dial(ctx, gw.Addr(), o)
 	if err != nil {
 		return nil, err
 	}
-	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{Username: o.user, Password: o.pass}); err != nil {
-		return nil, err
-	}
-	if err := sess.Ack(ctx); err != nil {
-		return nil, err
-	}
-	p.sess = sess
-	ans, err := ParseSDP(sess.InviteResponse.Body())
-	if err != nil {
-		t.Fatalf("answer SDP: %v", err)
-	}
-	cd, dtmf, err := ans.Negotiate()
-	if err != nil {
-		t.Fatalf("answer codec: %v", err)
-	}
-	p.ulaw = cd.Name == "PCMU"
-	if dtmf != nil {
-		p.dtmfPT = dtmf.PT
-	}
-	p.remote = netip.AddrPortFrom(ans.Addr, uint16(ans.Port))
-	p.wg.Add(2)
-	go p.sendLoop()
-	go p.recvLoop()
-	return p, nil
+	t.Cleanup(p.Close)
+	return &phone{Phone: p, t: t}, nil
 }
 
-func (p *phone) close() {
-	select {
-	case <-p.stop:
-		return
-	default:
-	}
-	close(p.stop)
-	if p.sess != nil && p.sess.LoadState() != sip.DialogStateEnded {
-		// Hang up politely so the gateway does not wait on a dead phone.
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		p.sess.Bye(ctx)
-		cancel()
-	}
-	p.rtp.Close()
-	p.wg.Wait()
-	if p.sess != nil {
-		p.sess.Close()
-	}
-	p.srv.Close()
-	p.ua.Close()
-	p.sipPC.Close()
-}
+func statusOf(err error) int { return siptest.StatusOf(err) }
 
-// hangup sends BYE.
 func (p *phone) hangup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := p.sess.Bye(ctx); err != nil {
+	if err := p.Hangup(ctx); err != nil {
 		p.t.Errorf("bye: %v", err)
 	}
 }
 
-func (p *phone) setSource(gen func(n int) int16) {
-	p.mu.Lock()
-	p.gen = gen
-	p.mu.Unlock()
+func (p *phone) digits4733(keys string)   { p.Digits4733(keys) }
+func (p *phone) digitsInband(keys string) { p.DigitsInband(keys) }
+func (p *phone) setSource(g func(int) int16) {
+	p.SetSource(g)
 }
+func (p *phone) lastPCM(n int) []int16 { return p.LastPCM(n) }
 
-func (p *phone) encode(s int16) byte {
-	return codec{ulaw: p.ulaw}.encode([]int16{s}, nil)[0]
-}
-
-func (p *phone) sendLoop() {
-	defer p.wg.Done()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-tick.C:
-		}
-		p.mu.Lock()
-		if p.mute {
-			p.mu.Unlock()
-			continue
-		}
-		pl := make([]byte, phoneFrame)
-		for i := range pl {
-			pl[i] = p.encode(p.gen(p.n))
-			p.n++
-		}
-		pt := uint8(8)
-		if p.ulaw {
-			pt = 0
-		}
-		p.sendLocked(pt, pl, false)
-		p.ts += phoneFrame
-		p.mu.Unlock()
-	}
-}
-
-func (p *phone) sendLocked(pt uint8, payload []byte, marker bool) {
-	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: p.seq, Timestamp: p.ts, SSRC: 0x1234, Marker: marker}, Payload: payload}
-	p.seq++
-	b, _ := pkt.Marshal()
-	p.rtp.WriteToUDPAddrPort(b, p.remote)
-}
-
-// digits4733 sends keys as RFC 4733 events: a start, an update and three
-// end packets each, as RFC 4733 phones do.
-func (p *phone) digits4733(keys string) {
-	for i := 0; i < len(keys); i++ {
-		ev, _ := digitEvent(keys[i])
-		p.mu.Lock()
-		ts := p.ts
-		for j, end := range []bool{false, false, true, true, true} {
-			pl := []byte{ev, 10, 0, byte(160 * (j + 1))}
-			if end {
-				pl[1] |= 0x80
-			}
-			pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: p.dtmfPT, SequenceNumber: p.seq, Timestamp: ts, SSRC: 0x1234, Marker: j == 0}, Payload: pl}
-			p.seq++
-			b, _ := pkt.Marshal()
-			p.rtp.WriteToUDPAddrPort(b, p.remote)
-		}
-		p.ts += 800
-		p.mu.Unlock()
-	}
-}
-
-// digitsInfo sends keys as SIP INFO application/dtmf-relay.
 func (p *phone) digitsInfo(keys string) {
-	for i := 0; i < len(keys); i++ {
-		req := sip.NewRequest(sip.INFO, p.sess.InviteRequest.Recipient)
-		req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
-		req.SetBody([]byte(fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", keys[i])))
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		res, err := p.sess.Do(ctx, req)
-		cancel()
-		if err != nil || res.StatusCode != 200 {
-			p.t.Errorf("INFO %c: %v %v", keys[i], res, err)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.DigitsINFO(ctx, keys); err != nil {
+		p.t.Error(err)
 	}
-}
-
-// digitsInband plays keys as DTMF tones in the audio: 100 ms tone, 100 ms
-// pause each.
-func (p *phone) digitsInband(keys string) {
-	p.mu.Lock()
-	start := p.n
-	p.mu.Unlock()
-	p.setSource(func(n int) int16 {
-		i := n - start
-		k := i / 1600
-		if i < 0 || k >= len(keys) || i%1600 >= 800 {
-			return 0
-		}
-		r, c := keyFreqs(keys[k])
-		t := float64(i) / 8000
-		return int16(6000*math.Sin(2*math.Pi*r*t) + 6000*math.Sin(2*math.Pi*c*t))
-	})
 }
 
 func keyFreqs(k byte) (float64, float64) {
-	for r := range dtmfKeys {
-		for c := range dtmfKeys[r] {
-			if dtmfKeys[r][c] == k {
-				return dtmfRows[r], dtmfCols[c]
-			}
-		}
+	r, c, ok := siptest.KeyFreqs(k)
+	if !ok {
+		panic("no key")
 	}
-	panic("no key")
+	return r, c
 }
 
-func tone(freq float64, amp float64) func(int) int16 {
-	return func(n int) int16 { return int16(amp * math.Sin(2*math.Pi*freq*float64(n)/8000)) }
-}
-
-func (p *phone) recvLoop() {
-	defer p.wg.Done()
-	buf := make([]byte, 1500)
-	for {
-		n, err := p.rtp.Read(buf)
-		if err != nil {
-			return
-		}
-		var pkt rtp.Packet
-		if pkt.Unmarshal(buf[:n]) != nil {
-			continue
-		}
-		p.mu.Lock()
-		p.recv = append(p.recv, pkt.Payload...)
-		p.mu.Unlock()
-	}
-}
-
-func (p *phone) received() []byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]byte(nil), p.recv...)
-}
+var tone = siptest.Tone
 
 // heardPrompt reports whether the phone received (a characteristic piece
 // of) the named prompt, in the call's codec.
@@ -455,12 +208,12 @@ func (p *phone) heardPrompt(lang, name string) bool {
 	b := pr[name]
 	// A loud 40 ms piece from the first second of the prompt.
 	piece := b[len(b)/8 : len(b)/8+320]
-	c := codec{ulaw: p.ulaw}
+	c := codec{ulaw: p.ULaw()}
 	want := make([]byte, len(piece))
 	for i, x := range piece {
 		want[i] = c.fromUlaw(x)
 	}
-	return bytes.Contains(p.received(), want)
+	return bytes.Contains(p.Received(), want)
 }
 
 func (p *phone) waitPrompt(lang, name string) {
@@ -471,19 +224,10 @@ func (p *phone) waitPrompt(lang, name string) {
 func (p *phone) waitBye(d time.Duration) {
 	p.t.Helper()
 	select {
-	case <-p.byes:
+	case <-p.Byes():
 	case <-time.After(d):
 		p.t.Fatalf("no BYE from the gateway within %v", d)
 	}
-}
-
-// lastPCM decodes the last n received samples.
-func (p *phone) lastPCM(n int) []int16 {
-	r := p.received()
-	if len(r) > n {
-		r = r[len(r)-n:]
-	}
-	return codec{ulaw: p.ulaw}.decode(r, nil)
 }
 
 // toneShare is the share of a block's energy at freq (see relPower).
@@ -585,5 +329,3 @@ func speak(t *testing.T, m Media, freq float64, stop <-chan struct{}) {
 		}
 	}
 }
-
-var _ = binary.BigEndian

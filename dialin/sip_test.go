@@ -12,14 +12,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-func statusOf(err error) int {
-	var re *sipgo.ErrDialogResponse
-	if errors.As(err, &re) {
-		return re.Res.StatusCode
-	}
-	return 0
-}
-
 func TestAdmission(t *testing.T) {
 	t.Parallel()
 	elsewhere := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
@@ -29,13 +21,13 @@ func TestAdmission(t *testing.T) {
 		opts   dialOpts
 		status int // 0: answered
 	}{
-		{"loopback by default", nil, dialOpts{from: testNumber}, 0},
-		{"not from the trunk", func(c *Config) { c.Trunks = elsewhere }, dialOpts{from: testNumber}, 403},
-		{"digest without credentials", func(c *Config) { c.Trunks, c.Username, c.Password = elsewhere, "trunk", "s3cret" }, dialOpts{from: testNumber}, 401},
-		{"digest wrong password", func(c *Config) { c.Trunks, c.Username, c.Password = elsewhere, "trunk", "s3cret" }, dialOpts{from: testNumber, user: "trunk", pass: "nope"}, 401},
-		{"digest right", func(c *Config) { c.Trunks, c.Username, c.Password = elsewhere, "trunk", "s3cret" }, dialOpts{from: testNumber, user: "trunk", pass: "s3cret"}, 0},
-		{"no common codec", nil, dialOpts{from: testNumber, codecs: "9 101"}, 488},
-		{"over TCP", nil, dialOpts{from: testNumber, transport: "tcp"}, 0},
+		{"loopback by default", nil, dialOpts{From: testNumber}, 0},
+		{"not from the trunk", func(c *Config) { c.Trunks = elsewhere }, dialOpts{From: testNumber}, 403},
+		{"digest without credentials", func(c *Config) { c.Trunks, c.Username, c.Password = elsewhere, "trunk", "s3cret" }, dialOpts{From: testNumber}, 401},
+		{"digest wrong password", func(c *Config) { c.Trunks, c.Username, c.Password = elsewhere, "trunk", "s3cret" }, dialOpts{From: testNumber, Username: "trunk", Password: "nope"}, 401},
+		{"digest right", func(c *Config) { c.Trunks, c.Username, c.Password = elsewhere, "trunk", "s3cret" }, dialOpts{From: testNumber, Username: "trunk", Password: "s3cret"}, 0},
+		{"no common codec", nil, dialOpts{From: testNumber, Codecs: "9 101"}, 488},
+		{"over TCP", nil, dialOpts{From: testNumber, Transport: "tcp"}, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,21 +71,19 @@ func TestOptions(t *testing.T) {
 func TestRTPTimeoutHangsUp(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *Config) { c.RTPTimeout = 300 * time.Millisecond })
-	p, err := dial(t, e.gw, dialOpts{from: testNumber})
+	p, err := dial(t, e.gw, dialOpts{From: testNumber})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.waitPrompt("en", promptWelcome)
-	p.mu.Lock()
-	p.mute = true
-	p.mu.Unlock()
+	p.Mute(true)
 	p.waitBye(5 * time.Second)
 }
 
 func TestPINTimeoutCountsAsTry(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *Config) { c.PINTimeout = 200 * time.Millisecond; c.PINTries = 1 })
-	p, err := dial(t, e.gw, dialOpts{from: testNumber})
+	p, err := dial(t, e.gw, dialOpts{From: testNumber})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +96,7 @@ func TestFiveDigitsWithoutHash(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	mt, _, _ := e.meeting("nohash", "98765", true)
-	p, err := dial(t, e.gw, dialOpts{from: testNumber})
+	p, err := dial(t, e.gw, dialOpts{From: testNumber})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +107,7 @@ func TestFiveDigitsWithoutHash(t *testing.T) {
 func TestCloseHangsUpCalls(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	p, err := dial(t, e.gw, dialOpts{from: testNumber})
+	p, err := dial(t, e.gw, dialOpts{From: testNumber})
 	if err != nil {
 		t.Fatal(err)
 	}
