@@ -121,6 +121,20 @@
 // messages by the signaling layer. Bad input changes nothing: a rejected
 // offer or answer leaves the PeerConnection as it was.
 //
+// # Phone callers
+//
+// The SIP gateway joins a caller with Room.JoinLocal: a LocalPeer
+// publishes the caller's voice as Opus frames with their audio level
+// (PublishOpus) and hears the room's forwarded audio (OnOpus, the active
+// speakers only, never its own voice), without WebRTC. Its methods match
+// dialin.Media, so the app can hand it to the gateway as is:
+//
+//	factory := func(key, id string) (dialin.Media, error) {
+//		return s.Room(key).JoinLocal(id, policy)
+//	}
+//
+// A moderator's mute is StopForwarding(KindMic), as for anyone.
+//
 // # Hot path
 //
 // Each received encoding has one read loop. A packet is read once into a

@@ -170,6 +170,9 @@ func (p *Peer) sync() {
 	p.syncDue.Store(false)
 	want := map[string]*upTrack{}
 	for _, u := range p.room.trackList() {
+		if p.local != nil && u.kind != KindMic {
+			continue // a phone hears the room, it sees nothing
+		}
 		if u.pub != p && p.policy.CanReceive(p.id, u.pub.id, u.kind) {
 			want[u.id] = u
 		}
@@ -180,6 +183,11 @@ func (p *Peer) sync() {
 			continue
 		}
 		d.close()
+		if p.local != nil {
+			delete(p.downs, id)
+			changed = true
+			continue
+		}
 		if err := p.subPC.RemoveTrack(d.sender); err != nil {
 			p.log.Debug("remove track", "err", err)
 		}
@@ -191,6 +199,13 @@ func (p *Peer) sync() {
 			continue
 		}
 		d := newDownTrack(u, p)
+		if p.local != nil {
+			d.bind.Store(&binding{ws: &localSink{l: p.local, source: u.pub.id}})
+			p.downs[id] = d
+			u.addDown(d)
+			changed = true
+			continue
+		}
 		sender, err := p.subPC.AddTrack(d)
 		if err != nil {
 			p.log.Warn("add track", "track", id, "err", err)
@@ -212,7 +227,9 @@ func (p *Peer) sync() {
 	}
 	p.downList.Store(&list)
 	p.w.kick()
-	p.negotiate()
+	if p.local == nil {
+		p.negotiate()
+	}
 }
 
 // negotiate sends a new subscribe offer, or remembers to once the

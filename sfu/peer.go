@@ -104,6 +104,8 @@ type Peer struct {
 	pendingPub, pendingSub []webrtc.ICECandidateInit
 
 	wg sync.WaitGroup // RTCP loops
+
+	local *LocalPeer // set for a participant without WebRTC (phone)
 }
 
 func newPeer(r *Room, id string, policy Policy) (*Peer, error) {
@@ -400,15 +402,20 @@ func (p *Peer) Close() {
 	}
 	p.mu.Unlock()
 	p.room.removePeer(p)
-	p.pubQ.stop()
 	p.subQ.stop()
-	if err := p.pubPC.GracefulClose(); err != nil {
-		p.log.Debug("close publish", "err", err)
-	}
-	if err := p.subPC.GracefulClose(); err != nil {
-		p.log.Debug("close subscribe", "err", err)
+	if p.local == nil {
+		p.pubQ.stop()
+		if err := p.pubPC.GracefulClose(); err != nil {
+			p.log.Debug("close publish", "err", err)
+		}
+		if err := p.subPC.GracefulClose(); err != nil {
+			p.log.Debug("close subscribe", "err", err)
+		}
 	}
 	for _, u := range ups {
+		if p.local != nil {
+			u.endedOnce.Do(func() { p.upEnded(u) }) // no read loop to end it
+		}
 		u.wg.Wait() // read loops end with the PeerConnection; upEnded ran
 	}
 	for _, d := range *p.downList.Load() {
@@ -416,4 +423,10 @@ func (p *Peer) Close() {
 	}
 	p.w.stop()
 	p.wg.Wait()
+}
+
+func (p *Peer) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
 }

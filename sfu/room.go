@@ -74,11 +74,15 @@ func (r *Room) Join(participantID string, policy Policy) (*Peer, error) {
 	return p, nil
 }
 
-// Peer returns a joined participant's peer, or nil.
+// Peer returns a joined WebRTC participant's peer, or nil (also for a
+// LocalPeer).
 func (r *Room) Peer(participantID string) *Peer {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.peers[participantID]
+	if p := r.peers[participantID]; p != nil && p.local == nil {
+		return p
+	}
+	return nil
 }
 
 // OnSpeaking sets the callback for active-speaker changes. It is called
