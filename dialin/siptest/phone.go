@@ -145,7 +145,12 @@ func Dial(ctx context.Context, target netip.AddrPort, o Options) (_ *Phone, err 
 	if err != nil {
 		return nil, err
 	}
-	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{Username: o.Username, Password: o.Password}); err != nil {
+	// At the deadline give up at once rather than wait out the CANCEL.
+	wctx, wcancel := context.WithCancelCause(context.Background())
+	defer wcancel(nil)
+	stopAfter := context.AfterFunc(ctx, func() { wcancel(sipgo.WaitAnswerForceCancelErr) })
+	defer stopAfter()
+	if err := sess.WaitAnswer(wctx, sipgo.AnswerOptions{Username: o.Username, Password: o.Password}); err != nil {
 		sess.Close()
 		return nil, err
 	}
