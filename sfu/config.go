@@ -24,7 +24,7 @@ type Config struct {
 	ListenIP string
 	// IncludeLoopback offers loopback candidates, so that a browser (or a
 	// test) on the same machine connects when the server listens on
-	// loopback only.
+	// loopback only. It is implied when ListenIP is a loopback address.
 	IncludeLoopback bool
 	// TURN is the built-in TURN server for clients behind firewalls that
 	// block direct media. No third-party STUN/TURN is ever used.

@@ -48,6 +48,9 @@ func New(cfg Config) (*SFU, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	log = log.With("component", "sfu")
+	if ip := net.ParseIP(cfg.ListenIP); ip != nil && ip.IsLoopback() {
+		cfg.IncludeLoopback = true // nothing else could reach it
+	}
 	s := &SFU{cfg: cfg, log: log, rooms: map[string]*Room{}}
 	if err := s.listen(); err != nil {
 		s.closeSockets()
