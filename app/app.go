@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"aula/room"
+	"aula/sfu"
 	"aula/signaling"
 	"aula/store"
 	"aula/web"
@@ -34,6 +35,8 @@ type App struct {
 	files *store.Dir
 	mgr   *room.Manager
 	sig   *signaling.Server
+	sfu   *sfu.SFU
+	media *signaling.Media
 	srv   *http.Server
 	ln    net.Listener
 	url   *url.URL
@@ -90,12 +93,18 @@ func (a *App) Start() error {
 		ln.Close()
 		return fmt.Errorf("AULA_PUBLIC_URL: %w", err)
 	}
+	if err := a.startMedia(ln.Addr()); err != nil {
+		ln.Close()
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerMediaMetrics(reg, a.sfu, a.media)
 	a.sig = signaling.New(signaling.Options{
 		Manager:        a.mgr,
 		AllowedOrigins: []string{a.url.Scheme + "://" + a.url.Host},
 		Logger:         a.log.With("component", "signaling"),
+		Extensions:     []signaling.Extension{a.media},
 	})
 	h, err := web.New(web.Options{
 		PublicURL:  a.url,
@@ -110,6 +119,7 @@ func (a *App) Start() error {
 	})
 	if err != nil {
 		ln.Close()
+		a.sfu.Close()
 		return err
 	}
 	a.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
@@ -170,5 +180,8 @@ func (a *App) Close(ctx context.Context) error {
 		a.cancel()
 	}
 	a.wg.Wait()
+	if a.sfu != nil {
+		err = errors.Join(err, a.sfu.Close())
+	}
 	return errors.Join(err, a.store.Close())
 }

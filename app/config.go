@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,6 +49,20 @@ type Config struct {
 	StoreTTL time.Duration `name:"store-ttl" json:"store_ttl"`
 	// Demo creates a demo room at start-up and prints its links.
 	Demo bool `name:"demo" json:"demo"`
+	// RTCUDPPort is the one UDP port of all media (ICE UDP mux). 0 picks a
+	// free port at start (fine on one machine); behind a firewall fix it,
+	// e.g. 40000, and open it.
+	RTCUDPPort int `name:"rtc-udp-port" json:"rtc_udp_port"`
+	// RTCTCPPort is the ICE-over-TCP port, the fallback for networks that
+	// block UDP. 0 picks a free port; -1 turns ICE-TCP off.
+	RTCTCPPort int `name:"rtc-tcp-port" json:"rtc_tcp_port"`
+	// PublicIP is announced in ICE candidates instead of the local address
+	// (a server behind 1:1 NAT, e.g. a cloud VM).
+	PublicIP string `name:"public-ip" json:"public_ip"`
+	// TURN is the built-in TURN server for participants behind firewalls:
+	// "off", "on" (port 3478) or a port number. Credentials are per session
+	// and short-lived; no third-party TURN or STUN is ever used.
+	TURN string `name:"turn" json:"turn"`
 
 	// secretGenerated records that Secret was made up at start-up.
 	secretGenerated bool
@@ -62,6 +77,7 @@ func Defaults() Config {
 		ReconnectGrace: time.Minute,
 		StoreTTL:       10 * time.Minute,
 		Demo:           true,
+		TURN:           "off",
 	}
 }
 
@@ -157,6 +173,10 @@ var fieldHelp = map[string]string{
 	"reconnect-grace": "how long a dropped participant keeps their place",
 	"store-ttl":       "TTL of every store key (refreshed while a meeting runs)",
 	"demo":            "create a demo room and print its links",
+	"rtc-udp-port":    "UDP port of all media (0: a free port)",
+	"rtc-tcp-port":    "ICE-TCP port (0: a free port, -1: off)",
+	"public-ip":       "IP address announced to browsers (1:1 NAT)",
+	"turn":            "built-in TURN server: off, on (port 3478) or a port",
 }
 
 func each(cfg *Config, f func(name string, v reflect.Value, help string)) {
@@ -184,6 +204,12 @@ func setValue(v reflect.Value, s string) error {
 		default:
 			return fmt.Errorf("%q is not a boolean", s)
 		}
+	case int:
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", s)
+		}
+		v.SetInt(int64(n))
 	case time.Duration:
 		d, err := time.ParseDuration(s)
 		if err != nil {
@@ -245,5 +271,34 @@ func (c *Config) Validate() error {
 	if c.StoreTTL < time.Minute {
 		bad("store-ttl", "must be at least 1m")
 	}
+	if c.RTCUDPPort < 0 || c.RTCUDPPort > 65535 {
+		bad("rtc-udp-port", "%d is not a port (0 picks a free one)", c.RTCUDPPort)
+	}
+	if c.RTCTCPPort < -1 || c.RTCTCPPort > 65535 {
+		bad("rtc-tcp-port", "%d is not a port (0 picks a free one, -1 turns ICE-TCP off)", c.RTCTCPPort)
+	}
+	if c.PublicIP != "" {
+		if ip := net.ParseIP(c.PublicIP); ip == nil || ip.IsUnspecified() {
+			bad("public-ip", "%q is not an IP address", c.PublicIP)
+		}
+	}
+	if _, _, err := c.turnPort(); err != nil {
+		bad("turn", "%v", err)
+	}
 	return errors.Join(errs...)
+}
+
+// turnPort reads the TURN setting: enabled and on which port.
+func (c *Config) turnPort() (on bool, port int, err error) {
+	switch strings.ToLower(strings.TrimSpace(c.TURN)) {
+	case "", "off", "false", "no", "0":
+		return false, 0, nil
+	case "on", "true", "yes":
+		return true, 3478, nil
+	}
+	p, err := strconv.Atoi(strings.TrimSpace(c.TURN))
+	if err != nil || p < 1 || p > 65535 {
+		return false, 0, fmt.Errorf("%q must be off, on or a port number", c.TURN)
+	}
+	return true, p, nil
 }

@@ -323,6 +323,11 @@ func (c *conn) welcome(ctx context.Context) error {
 	}
 	c.role = snap.Self.Role
 	c.send(TypeWelcome, "", welcomeOf(snap, c.s.opt.Manager.Now()))
+	for _, h := range c.opened {
+		if w, ok := h.(Welcomer); ok {
+			w.Welcomed(ctx, snap)
+		}
+	}
 	return nil
 }
 

@@ -41,6 +41,15 @@ type Handler interface {
 	Close()
 }
 
+// Welcomer is an optional interface of a Handler: Welcomed runs in the
+// connection's loop right after each welcome was queued (on connect, after
+// lobby.admitted, after a change of one's own role), with the snapshot it
+// was made from. A feature that must speak only after the welcome (media:
+// ICE servers and offers) starts there.
+type Welcomer interface {
+	Welcomed(ctx context.Context, s *room.Snapshot)
+}
+
 // Conn is what an extension may use of a connection.
 type Conn interface {
 	// Member is the participant's handle on its room.

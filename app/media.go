@@ -1,0 +1,119 @@
+package app
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"aula/sfu"
+	"aula/signaling"
+)
+
+// startMedia starts the SFU and the signaling layer's media extension.
+// httpAddr is where the web server listens: on loopback the SFU listens on
+// loopback too and offers loopback candidates, so a browser on the same
+// machine connects (go run ./cmd/aula, tests) and nothing is reachable
+// from elsewhere.
+func (a *App) startMedia(httpAddr net.Addr) error {
+	cfg := sfu.Config{
+		UDPPort:    a.cfg.RTCUDPPort,
+		ICETCPPort: a.cfg.RTCTCPPort,
+		PublicIP:   a.cfg.PublicIP,
+		Logger:     a.log,
+	}
+	if ta, ok := httpAddr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		cfg.ListenIP = ta.IP.String()
+		cfg.IncludeLoopback = true
+	}
+	if on, port, _ := a.cfg.turnPort(); on {
+		var b [24]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return err
+		}
+		// A fresh key per start: credentials are only ever checked by the
+		// node that issued them, and die with it.
+		cfg.TURN = sfu.TURNConfig{Enabled: true, Port: port, Realm: a.url.Hostname(), Secret: hex.EncodeToString(b[:])}
+	}
+	s, err := sfu.New(cfg)
+	if err != nil {
+		return fmt.Errorf("media (AULA_RTC_UDP_PORT, AULA_RTC_TCP_PORT, AULA_PUBLIC_IP, AULA_TURN): %w", err)
+	}
+	a.sfu = s
+	a.media = signaling.NewMedia(s, a.url.Hostname(), a.log.With("component", "media"))
+	a.mgr.OnEnd(a.media.CloseRoom)
+	attrs := []any{"udp", s.UDPAddrs()}
+	if t := s.TCPAddr(); t != nil {
+		attrs = append(attrs, "ice_tcp", t.String())
+	}
+	if t := s.TURNAddr(); t != nil {
+		attrs = append(attrs, "turn", t.String())
+	}
+	a.log.Info("media", attrs...)
+	return nil
+}
+
+// SFU is the node's media server (for tests and the load generator's
+// in-process runs).
+func (a *App) SFU() *sfu.SFU { return a.sfu }
+
+// mediaCollector turns the SFU's cumulative counters into Prometheus
+// metrics at scrape time: nothing is counted twice and the hot path never
+// touches Prometheus.
+type mediaCollector struct {
+	sfu   *sfu.SFU
+	media *signaling.Media
+
+	forwarded, bytes, dropped, nacks, retrans, keyframes, latency, participants *prometheus.Desc
+}
+
+func registerMediaMetrics(reg *prometheus.Registry, s *sfu.SFU, m *signaling.Media) {
+	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
+	reg.MustRegister(&mediaCollector{sfu: s, media: m,
+		forwarded:    d("aula_sfu_packets_forwarded_total", "RTP packets handed to subscribers."),
+		bytes:        d("aula_sfu_bytes_forwarded_total", "Bytes of RTP payload forwarded to subscribers."),
+		dropped:      d("aula_sfu_packets_dropped_total", "Packets dropped for a slow subscriber (full queue)."),
+		nacks:        d("aula_sfu_nacks_total", "Sequence numbers subscribers asked for again (NACK)."),
+		retrans:      d("aula_sfu_retransmissions_total", "NACKed packets answered from the packet cache."),
+		keyframes:    d("aula_sfu_keyframe_requests_total", "Keyframe requests (PLI) sent to publishers."),
+		latency:      d("aula_sfu_forward_latency_seconds", "Time from reading a packet off the publisher's connection to handing it to a subscriber's."),
+		participants: d("aula_participants", "Participants with a media connection on this node."),
+	})
+}
+
+func (c *mediaCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.forwarded, c.bytes, c.dropped, c.nacks, c.retrans, c.keyframes, c.latency, c.participants} {
+		ch <- d
+	}
+}
+
+func (c *mediaCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.sfu.Stats()
+	counter := func(d *prometheus.Desc, v uint64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
+	}
+	counter(c.forwarded, st.PacketsOut)
+	counter(c.bytes, st.BytesOut)
+	counter(c.dropped, st.Dropped)
+	counter(c.nacks, st.NACKed)
+	counter(c.retrans, st.Retransmitted)
+	counter(c.keyframes, st.KeyframeRequests)
+	buckets := make(map[float64]uint64, len(sfu.LatencyBuckets))
+	var count uint64
+	var sum float64
+	for i, n := range st.Latency {
+		count += n
+		if i < len(sfu.LatencyBuckets) {
+			buckets[sfu.LatencyBuckets[i].Seconds()] = count
+			// The SFU keeps counts per bucket only: estimate the sum from
+			// the bucket's upper bound (an upper bound of the true sum).
+			sum += float64(n) * sfu.LatencyBuckets[i].Seconds()
+		} else {
+			sum += float64(n) * sfu.LatencyBuckets[len(sfu.LatencyBuckets)-1].Seconds()
+		}
+	}
+	ch <- prometheus.MustNewConstHistogram(c.latency, count, sum, buckets)
+	ch <- prometheus.MustNewConstMetric(c.participants, prometheus.GaugeValue, float64(c.media.Peers()))
+}
