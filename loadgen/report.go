@@ -1,0 +1,136 @@
+package loadgen
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Result is what one run measured. Server figures come from the
+// difference of two /metrics scrapes around the measurement window (RSS:
+// the end of the window against the idle server before the meeting);
+// client figures from the generator's own subscribers in the same window.
+type Result struct {
+	AudioPublishers int     `json:"audioPublishers"`
+	VideoPublishers int     `json:"videoPublishers"`
+	Subscribers     int     `json:"subscribers"`
+	VideoLayer      string  `json:"videoLayer,omitempty"`
+	WindowSeconds   float64 `json:"windowSeconds"`
+	Failed          int     `json:"failedClients"`
+
+	// Server, from /metrics.
+	PacketsPerSecond   float64 `json:"forwardedPacketsPerSecond"`
+	MbitPerSecond      float64 `json:"forwardedMbitPerSecond"`
+	DroppedPerSecond   float64 `json:"droppedPacketsPerSecond"`
+	CPUPerPacketMicros float64 `json:"serverCpuPerPacketMicros"`
+	ServerCPUPercent   float64 `json:"serverCpuPercent"` // of one core
+	IdleRSSMB          float64 `json:"serverIdleRssMB"`
+	RSSMB              float64 `json:"serverRssMB"`
+	RSSPerParticipKB   float64 `json:"serverRssPerParticipantKB"`
+	ServerParticipants float64 `json:"serverParticipants"`
+	FanoutP50Millis    float64 `json:"fanoutP50Millis"`
+	FanoutP99Millis    float64 `json:"fanoutP99Millis"`
+
+	// Generator, from its subscribers.
+	Received          uint64  `json:"receivedPackets"`
+	Lost              int64   `json:"lostPackets"`
+	LossPercent       float64 `json:"lossPercent"`
+	WorstLossPercent  float64 `json:"worstSubscriberLossPercent"`
+	E2EP50Millis      float64 `json:"endToEndP50Millis"`
+	E2EP99Millis      float64 `json:"endToEndP99Millis"`
+	JoinP50Millis     float64 `json:"joinP50Millis"`
+	JoinP99Millis     float64 `json:"joinP99Millis"`
+	GeneratorCPUPerct float64 `json:"generatorCpuPercent"` // of one core
+}
+
+func (g *gen) result(idle, before, after *sample, genCPU time.Duration, pubs, subs []*client) *Result {
+	dt := after.at.Sub(before.at).Seconds()
+	delta := func(name string) float64 { return after.sum(name) - before.sum(name) }
+	r := &Result{
+		AudioPublishers: g.o.AudioPublishers, VideoPublishers: g.o.VideoPublishers,
+		Subscribers: g.o.Subscribers, VideoLayer: g.o.VideoLayer, WindowSeconds: dt,
+	}
+	pk := delta(mPackets)
+	r.PacketsPerSecond = pk / dt
+	r.MbitPerSecond = delta(mBytes) * 8 / dt / 1e6
+	r.DroppedPerSecond = delta(mDropped) / dt
+	cpu := delta(mCPU)
+	if pk > 0 {
+		r.CPUPerPacketMicros = cpu / pk * 1e6
+	}
+	r.ServerCPUPercent = cpu / dt * 100
+	r.IdleRSSMB = idle.sum(mRSS) / 1e6
+	r.RSSMB = after.sum(mRSS) / 1e6
+	r.ServerParticipants = after.sum(mParticipa)
+	if n := len(pubs) + len(subs); n > 0 {
+		r.RSSPerParticipKB = (after.sum(mRSS) - idle.sum(mRSS)) / float64(n) / 1e3
+	}
+	b0, b1 := before.buckets(mLatency), after.buckets(mLatency)
+	r.FanoutP50Millis = finite(bucketQuantile(0.50, b0, b1) * 1e3)
+	r.FanoutP99Millis = finite(bucketQuantile(0.99, b0, b1) * 1e3)
+
+	var joins durations
+	for _, c := range subs {
+		rec, lost := c.recv.received.Load(), c.recv.lost.Load()
+		r.Received += rec
+		r.Lost += lost
+		if rec+uint64(max(lost, 0)) > 0 {
+			r.WorstLossPercent = math.Max(r.WorstLossPercent, float64(max(lost, 0))*100/float64(rec+uint64(max(lost, 0))))
+		}
+		if f := c.firstMedia.Load(); f != 0 {
+			joins = append(joins, time.Unix(0, f).Sub(c.joinStart))
+		}
+	}
+	if tot := float64(r.Received) + float64(max(r.Lost, 0)); tot > 0 {
+		r.LossPercent = float64(max(r.Lost, 0)) * 100 / tot
+	}
+	r.E2EP50Millis = ms(g.latency.quantile(0.50))
+	r.E2EP99Millis = ms(g.latency.quantile(0.99))
+	r.JoinP50Millis = ms(joins.quantile(0.50))
+	r.JoinP99Millis = ms(joins.quantile(0.99))
+	r.GeneratorCPUPerct = genCPU.Seconds() / dt * 100
+	return r
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// MarkdownHeader is the header of the table MarkdownRow rows belong to.
+func MarkdownHeader() string {
+	return "| publishers (audio+video) | subscribers | layer | forwarded pkt/s | Mbit/s | server CPU µs/pkt | server CPU % | RSS/participant | loss % (worst sub) | fan-out p50/p99 ms | end-to-end p50/p99 ms | join p50/p99 ms | generator CPU % |\n" +
+		"|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+}
+
+// MarkdownRow is the result as one row of the table in docs/performance.md.
+func (r *Result) MarkdownRow() string {
+	layer := r.VideoLayer
+	if layer == "" {
+		layer = "top"
+	}
+	if r.VideoPublishers == 0 {
+		layer = "–"
+	}
+	cells := []string{
+		fmt.Sprintf("%d+%d", r.AudioPublishers, r.VideoPublishers),
+		fmt.Sprint(r.Subscribers),
+		layer,
+		fmt.Sprintf("%.0f", r.PacketsPerSecond),
+		fmt.Sprintf("%.1f", r.MbitPerSecond),
+		fmt.Sprintf("%.2f", r.CPUPerPacketMicros),
+		fmt.Sprintf("%.0f", r.ServerCPUPercent),
+		fmt.Sprintf("%.0f KB", r.RSSPerParticipKB),
+		fmt.Sprintf("%.3f (%.2f)", r.LossPercent, r.WorstLossPercent),
+		fmt.Sprintf("%.2f / %.2f", r.FanoutP50Millis, r.FanoutP99Millis),
+		fmt.Sprintf("%.2f / %.2f", r.E2EP50Millis, r.E2EP99Millis),
+		fmt.Sprintf("%.0f / %.0f", r.JoinP50Millis, r.JoinP99Millis),
+		fmt.Sprintf("%.0f", r.GeneratorCPUPerct),
+	}
+	return "| " + strings.Join(cells, " | ") + " |"
+}
+
+// JSON is the result as indented JSON.
+func (r *Result) JSON() string {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	return string(b)
+}
