@@ -29,7 +29,7 @@ type publisher struct {
 
 	sending    atomic.Bool // connected
 	negotiated atomic.Bool // answer applied, extension IDs known
-	keyReq  [3]atomic.Bool
+	keyReq     [3]atomic.Bool
 	// Per layer: RTP and stamp sequence numbers, timestamp, frame count,
 	// last keyframe. Touched only by the generator's pacing goroutine.
 	seq      [3]uint16
