@@ -274,7 +274,6 @@ func (h *mediaConn) Welcomed(_ context.Context, s *room.Snapshot) {
 	if h.peer != nil {
 		h.room.setRole(h.id, s.Self.Role)
 		h.apply(s.Self)
-		h.sendConfig()
 		return
 	}
 	h.room = h.m.join(h, s.Meeting.Lock, s.Self.Role)
@@ -290,6 +289,12 @@ func (h *mediaConn) Welcomed(_ context.Context, s *room.Snapshot) {
 	for _, k := range []sfu.TrackKind{sfu.KindMic, sfu.KindCamera, sfu.KindScreen} {
 		peer.StopForwarding(k)
 	}
+	h.peer = peer
+	h.apply(s.Self)
+	// The configuration first: the client builds its PeerConnections from
+	// it, and a new one means "start afresh" (after a reconnect the old
+	// peer is gone). Offers follow.
+	h.sendConfig()
 	c := h.c
 	peer.OnSignal(func(sig sfu.Signal) {
 		c.Send(TypeMediaOffer, MediaOffer{Target: sig.Target, SDP: sig.SDP, Tracks: nonNil(sig.Tracks)})
@@ -298,9 +303,6 @@ func (h *mediaConn) Welcomed(_ context.Context, s *room.Snapshot) {
 	peer.OnStateChange(func(t sfu.Target, st sfu.ConnState) {
 		log.Debug("media connection", "pc", t, "state", st)
 	})
-	h.peer = peer
-	h.apply(s.Self)
-	h.sendConfig()
 }
 
 func nonNil(t []sfu.TrackInfo) []sfu.TrackInfo {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"aula/room"
+	"aula/sfu"
 )
 
 // allTypes lists every message type; the test below keeps the JS mirror
@@ -20,6 +21,8 @@ var allTypes = []string{
 	TypeWelcome, TypeLobbyAdmitted, TypeParticipantJoined, TypeParticipantUpdated,
 	TypeParticipantLeft, TypeChatMessage, TypeMeetingEnded, TypeRemoved, TypeReplaced,
 	TypeAck, TypeError, TypePong,
+	TypeMediaPublish, TypeMediaAnswer, TypeMediaCandidate, TypeMediaState, TypeMediaLayer,
+	TypeMediaRestart, TypeMediaConfig, TypeMediaOffer, TypeMediaSpeaking,
 }
 
 var allCodes = []string{
@@ -69,7 +72,9 @@ func TestDocsNameEveryField(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, v := range []any{ChatSend{}, HandRaise{}, Target{}, RoleSet{}, MeetingInfo{}, Welcome{},
-		ParticipantMsg{}, Ended{}, Error{}, room.Public{}, room.ChatMessage{}, Envelope{}} {
+		ParticipantMsg{}, Ended{}, Error{}, room.Public{}, room.ChatMessage{}, Envelope{},
+		MediaConfig{}, MediaPublish{}, MediaAnswer{}, MediaOffer{}, MediaCandidate{}, MediaState{},
+		MediaLayer{}, MediaSpeaking{}, sfu.TrackInfo{}, sfu.ICEServer{}} {
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")

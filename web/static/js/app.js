@@ -4,6 +4,8 @@ import { Connection, ServerType, ErrorCode, socketURL } from './protocol.js';
 import { $, showView, safeLink } from './ui/dom.js';
 import { renderRoster } from './ui/roster.js';
 import { chatLine, renderRecipients } from './ui/chat.js';
+import { Media } from './media.js';
+import { VideoGrid } from './ui/video.js';
 
 /**
  * @typedef {import('./protocol.js').Participant} Participant
@@ -43,6 +45,7 @@ const reasons = {
 };
 
 const conn = new Connection(socketURL(location));
+const media = new Media(conn);
 
 /** @param {string} text */
 function status(text) {
@@ -54,6 +57,7 @@ function showEnded(reason, logoutURL) {
   if (state.ended) return;
   state.ended = true;
   conn.close();
+  stopAllMedia();
   for (const d of document.querySelectorAll('dialog[open]')) d.close();
   $('ended-title').textContent = ['removed', 'replaced', 'left', 'full', 'forbidden', 'unreachable'].includes(reason)
     ? 'You are no longer in the meeting' : 'The meeting has ended';
@@ -75,6 +79,7 @@ function showEnded(reason, logoutURL) {
 
 /** @param {Welcome} w */
 function onWelcome(w) {
+  enforceLocks(w);
   state.self = w.self;
   state.meeting = w.meeting;
   state.lobby = w.lobby;
@@ -119,6 +124,9 @@ function renderAll() {
   hand.setAttribute('aria-label', self.raisedHand ? 'Lower hand' : 'Raise hand');
   hand.querySelector('.label').textContent = self.raisedHand ? 'Lower hand' : 'Raise hand';
   $('end-meeting').hidden = !isMod;
+  markSpeakers();
+  grid.relabel();
+  renderMedia();
 }
 
 /** @param {string} id */
@@ -173,7 +181,10 @@ const actions = {
 
 /** @param {Participant} p */
 function upsert(p) {
-  if (state.self && p.id === state.self.id) state.self = p;
+  if (state.self && p.id === state.self.id) {
+    if (p.muted && !state.self.muted && local.mic) forceOff('mic', 'A moderator muted your microphone. You can switch it on again when you want to speak.');
+    state.self = p;
+  }
   state.roster.set(p.id, p);
   renderAll();
 }
@@ -184,6 +195,7 @@ conn.on(ServerType.PARTICIPANT_JOINED, (d) => upsert(d.participant));
 conn.on(ServerType.PARTICIPANT_UPDATED, (d) => upsert(d.participant));
 conn.on(ServerType.PARTICIPANT_LEFT, (d) => {
   state.roster.delete(d.id);
+  grid.removeParticipant(d.id);
   renderAll();
 });
 conn.on(ServerType.CHAT_MESSAGE, (m) => addChat(m));
@@ -245,5 +257,258 @@ $('remove-confirm').addEventListener('click', () => {
   state.removing = null;
   if (p) conn.remove(p.id).catch((e) => status(explain(e)));
 });
+
+// ---- Media: camera, microphone, screen share, the video grid ----
+
+/** @typedef {'mic'|'camera'|'screen'} Kind */
+
+/** What this page captures now, by kind (null: off). */
+const local = /** @type {Record<Kind, MediaStreamTrack|null>} */ ({ mic: null, camera: null, screen: null });
+/** Kinds being switched right now (a second click waits). */
+const switching = new Set();
+
+const grid = new VideoGrid($('video-grid'), $('audio-sinks'), {
+  nameOf,
+  onLayer: (trackId, w, h) => media.layer(trackId, w, h).catch(() => {}),
+});
+
+const toggles = {
+  mic: { el: 'mic-toggle', on: 'Microphone on', off: 'Microphone off', ariaOn: 'Switch microphone off', ariaOff: 'Switch microphone on', locked: 'Microphone locked by the moderator' },
+  camera: { el: 'cam-toggle', on: 'Camera on', off: 'Camera off', ariaOn: 'Switch camera off', ariaOff: 'Switch camera on', locked: 'Camera locked by the moderator' },
+  screen: { el: 'screen-toggle', on: 'Stop sharing', off: 'Share screen', ariaOn: 'Stop sharing your screen', ariaOff: 'Share your screen', locked: '' },
+};
+
+/** @param {Kind} kind */
+function lockedFor(kind) {
+  const self = state.self;
+  const lock = (state.meeting && state.meeting.lock) || {};
+  if (!self || self.role === 'MODERATOR') return false;
+  return (kind === 'mic' && !!lock.disableMic) || (kind === 'camera' && !!lock.disableCam);
+}
+
+function renderMedia() {
+  for (const kind of /** @type {Kind[]} */ (['mic', 'camera', 'screen'])) {
+    const t = toggles[kind];
+    const el = $(t.el);
+    const on = !!local[kind];
+    const locked = !on && lockedFor(kind);
+    el.setAttribute('aria-pressed', String(on));
+    el.setAttribute('aria-label', locked ? t.locked : on ? t.ariaOn : t.ariaOff);
+    el.querySelector('.label').textContent = locked ? t.locked : on ? t.on : t.off;
+    el.disabled = locked;
+  }
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getDisplayMedia) $('screen-toggle').hidden = true;
+}
+
+/** @param {string} text */
+function notice(text) {
+  const el = $('media-notice');
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+/** @param {any} e @param {Kind} kind */
+function explainMedia(e, kind) {
+  const what = { mic: 'microphone', camera: 'camera', screen: 'screen' }[kind];
+  if (e && (e.name === 'NotAllowedError' || e.name === 'SecurityError')) return `The browser did not allow the ${what}.`;
+  if (e && (e.name === 'NotFoundError' || e.name === 'OverconstrainedError')) return `No ${what} was found.`;
+  if (e && e.name === 'NotReadableError') return `The ${what} is in use by another program.`;
+  if (e && e.code === ErrorCode.FORBIDDEN) return `The moderator has locked the ${what} for viewers.`;
+  return explain(e);
+}
+
+function stateNow() {
+  return { audio: !!local.mic, video: !!local.camera, screen: !!local.screen };
+}
+
+/** @param {Kind} kind @returns {Promise<MediaStreamTrack>} */
+async function capture(kind) {
+  if (kind === 'screen') {
+    const s = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    return s.getVideoTracks()[0];
+  }
+  const id = $(kind === 'mic' ? 'mic-select' : 'cam-select').value;
+  const c = kind === 'mic'
+    ? { audio: id ? { deviceId: { exact: id } } : true }
+    : { video: { ...(id ? { deviceId: { exact: id } } : {}), width: { ideal: 1280 }, height: { ideal: 720 } } };
+  const s = await navigator.mediaDevices.getUserMedia(c);
+  refreshDevices();
+  return kind === 'mic' ? s.getAudioTracks()[0] : s.getVideoTracks()[0];
+}
+
+/** @param {Kind} kind */
+async function switchOn(kind) {
+  const track = await capture(kind);
+  local[kind] = track;
+  try {
+    // The server first: it refuses what a lock forbids, and forwards only
+    // what it agreed to.
+    await media.setState(stateNow());
+  } catch (e) {
+    track.stop();
+    local[kind] = null;
+    throw e;
+  }
+  // Sharing stopped through the browser's own "Stop sharing" button.
+  track.addEventListener('ended', () => {
+    if (local[kind] === track) toggle(kind);
+  });
+  if (kind !== 'mic' && state.self) grid.setLocal(state.self.id, kind, track);
+  await media.publish(kind, track);
+}
+
+/** @param {Kind} kind @param {boolean} [tell] whether the server must hear of it */
+async function switchOff(kind, tell = true) {
+  const track = local[kind];
+  if (!track) return;
+  local[kind] = null;
+  track.stop(); // the device light goes out
+  if (kind !== 'mic' && state.self) grid.setLocal(state.self.id, kind, null);
+  renderMedia();
+  if (tell) await media.setState(stateNow()).catch(() => {});
+  await media.unpublish(kind);
+}
+
+/** @param {Kind} kind */
+async function toggle(kind) {
+  if (switching.has(kind) || state.lobby || state.ended) return;
+  switching.add(kind);
+  try {
+    if (local[kind]) await switchOff(kind);
+    else {
+      notice('');
+      await switchOn(kind);
+    }
+  } catch (e) {
+    notice(explainMedia(e, kind));
+  } finally {
+    switching.delete(kind);
+    renderMedia();
+  }
+}
+
+/** The server switched something off (mute, lock): follow it. @param {Kind} kind @param {string} why */
+function forceOff(kind, why) {
+  notice(why);
+  switchOff(kind, false).catch(() => {}).finally(renderMedia);
+}
+
+/** A new welcome (role change): a viewer under a lock loses what it forbids. @param {Welcome} w */
+function enforceLocks(w) {
+  if (w.lobby || w.self.role === 'MODERATOR') return;
+  const lock = w.meeting.lock || {};
+  if (lock.disableMic && local.mic) forceOff('mic', 'Microphones are locked for viewers.');
+  if (lock.disableCam && local.camera) forceOff('camera', 'Cameras are locked for viewers.');
+}
+
+function stopAllMedia() {
+  for (const kind of /** @type {Kind[]} */ (['mic', 'camera', 'screen'])) {
+    if (local[kind]) local[kind].stop();
+    local[kind] = null;
+  }
+  media.close();
+  clearInterval(qualityTimer);
+}
+
+/** Speaking participants, from media.speaking. */
+const speaking = new Set();
+
+function markSpeakers() {
+  for (const li of document.querySelectorAll('#roster li[data-id]')) {
+    const on = speaking.has(li.getAttribute('data-id'));
+    li.classList.toggle('speaking', on);
+    let b = li.querySelector('.badge.talking');
+    if (on && !b) {
+      b = document.createElement('span');
+      b.className = 'badge talking';
+      b.textContent = 'speaking';
+      const badges = li.querySelector('.badges');
+      if (badges) badges.append(b);
+    } else if (!on && b) b.remove();
+  }
+}
+
+media.on('ready', () => {
+  if (state.self) grid.clearRemote(state.self.id);
+  // After a reconnect the server may remember devices this page no longer
+  // has (or the reverse): tell it the truth.
+  const s = stateNow();
+  const self = state.self;
+  if (self && (self.audio !== s.audio || self.video !== s.video || self.screen !== s.screen)) {
+    media.setState(s).catch(() => {});
+  }
+});
+media.on('track', ({ info, track }) => grid.add(info, track));
+media.on('trackended', ({ info }) => grid.remove(info));
+media.on('speaking', ({ id, speaking: on }) => {
+  if (on) speaking.add(id);
+  else speaking.delete(id);
+  grid.setSpeaking(id, on);
+  markSpeakers();
+});
+media.on('error', (e) => console.warn('media', e));
+
+$('mic-toggle').addEventListener('click', () => toggle('mic'));
+$('cam-toggle').addEventListener('click', () => toggle('camera'));
+$('screen-toggle').addEventListener('click', () => toggle('screen'));
+
+async function refreshDevices() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  for (const [sel, kind, dflt] of [['mic-select', 'audioinput', 'Default microphone'], ['cam-select', 'videoinput', 'Default camera']]) {
+    const el = $(sel);
+    const keep = el.value;
+    const opts = [new Option(dflt, '')];
+    let n = 0;
+    for (const d of devices) {
+      if (d.kind !== kind || !d.deviceId || d.deviceId === 'default') continue;
+      n++;
+      opts.push(new Option(d.label || `${dflt.replace('Default ', '')} ${n}`, d.deviceId));
+    }
+    el.replaceChildren(...opts);
+    el.value = opts.some((o) => o.value === keep) ? keep : '';
+  }
+}
+
+/** Another device chosen while on: swap the track, no renegotiation. @param {Kind} kind */
+async function changeDevice(kind) {
+  if (!local[kind] || switching.has(kind)) return;
+  switching.add(kind);
+  try {
+    const track = await capture(kind);
+    const old = local[kind];
+    local[kind] = track;
+    await media.replace(kind, track);
+    old.stop();
+    if (kind === 'camera' && state.self) grid.setLocal(state.self.id, kind, track);
+  } catch (e) {
+    notice(explainMedia(e, kind));
+  } finally {
+    switching.delete(kind);
+  }
+}
+$('mic-select').addEventListener('change', () => changeDevice('mic'));
+$('cam-select').addEventListener('change', () => changeDevice('camera'));
+if (navigator.mediaDevices) {
+  navigator.mediaDevices.addEventListener('devicechange', () => refreshDevices());
+  refreshDevices().catch(() => {});
+}
+
+// Network change: restart ICE at once rather than waiting for it to fail.
+window.addEventListener('online', () => media.restartICE());
+if (navigator.connection && navigator.connection.addEventListener) {
+  navigator.connection.addEventListener('change', () => media.restartICE());
+}
+
+const qualityTimer = setInterval(async () => {
+  if (state.ended || state.lobby) return;
+  const q = await media.quality().catch(() => ({ quality: 'unknown' }));
+  const el = $('quality');
+  el.hidden = q.quality === 'unknown';
+  if (el.hidden) return;
+  const words = { good: 'good', fair: 'fair: video may be reduced', poor: 'poor: audio or video may break up' };
+  el.textContent = `Connection: ${words[q.quality]}`;
+  el.className = 'quality ' + q.quality;
+}, 3000);
 
 conn.start();

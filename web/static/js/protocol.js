@@ -19,6 +19,17 @@
  *   chat: ChatMessage[], lobby: boolean, serverTime: string}} Welcome
  * @typedef {{ref?: string, code: string, message: string}} ErrorData
  * @typedef {{reason: string, logoutURL?: string}} Ended
+ * @typedef {{iceServers: {urls: string[], username?: string, credential?: string}[]}} MediaConfig
+ * @typedef {{sdp: string, kinds?: Object<string, 'mic'|'camera'|'screen'>}} MediaPublish
+ * @typedef {{target: 'publish'|'subscribe', sdp: string}} MediaAnswer
+ * @typedef {{trackId: string, mid: string, streamId: string, participantId: string,
+ *   kind: 'mic'|'camera'|'screen'}} TrackInfo
+ * @typedef {{target: 'subscribe', sdp: string, tracks: TrackInfo[]}} MediaOffer
+ * @typedef {{target: 'publish'|'subscribe', candidate: string, sdpMid?: string,
+ *   sdpMLineIndex?: number, usernameFragment?: string}} MediaCandidate
+ * @typedef {{audio: boolean, video: boolean, screen: boolean}} MediaState
+ * @typedef {{trackId: string, width: number, height: number}} MediaLayer
+ * @typedef {{id: string, speaking: boolean}} MediaSpeaking
  */
 
 /** Client → server message types. */
@@ -32,6 +43,13 @@ export const ClientType = Object.freeze({
   MEETING_END: 'meeting.end',
   LEAVE: 'leave',
   PING: 'ping',
+  // Media (js/media.js): negotiation with the SFU and device state.
+  MEDIA_PUBLISH: 'media.publish',
+  MEDIA_ANSWER: 'media.answer',
+  MEDIA_CANDIDATE: 'media.candidate',
+  MEDIA_STATE: 'media.state',
+  MEDIA_LAYER: 'media.layer',
+  MEDIA_RESTART: 'media.restart',
 });
 
 /** Server → client message types. */
@@ -48,6 +66,10 @@ export const ServerType = Object.freeze({
   ACK: 'ack',
   ERROR: 'error',
   PONG: 'pong',
+  MEDIA_CONFIG: 'media.config',
+  MEDIA_OFFER: 'media.offer',
+  MEDIA_ANSWER: 'media.answer',
+  MEDIA_SPEAKING: 'media.speaking',
 });
 
 /** Error codes of `error` messages. */

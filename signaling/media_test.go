@@ -1,0 +1,337 @@
+package signaling
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+
+	"aula/room"
+	"aula/sfu"
+)
+
+// newMediaEnv is newEnv with the media extension over a real SFU on
+// loopback.
+func newMediaEnv(t *testing.T) (*env, *sfu.SFU) {
+	t.Helper()
+	s, err := sfu.New(sfu.Config{ListenIP: "127.0.0.1", IncludeLoopback: true, ICETCPPort: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	var m *Media
+	e := newEnv(t, func(o *Options, _ *httptest.Server) {
+		m = NewMedia(s, "127.0.0.1", nil)
+		o.Extensions = []Extension{m}
+		o.MaxMessageBytes = 64 << 10 // SDPs are a few kilobytes
+	})
+	e.mgr.OnEnd(m.CloseRoom)
+	return e, s
+}
+
+// enter connects a participant and waits for its welcome and media.config.
+func (e *env) enter(key, name string, role room.Role) (*client, Welcome) {
+	e.t.Helper()
+	c := e.dial(e.joinMeeting(key, name, role))
+	w := welcomeOfMsg(e.t, c)
+	cfg := decodeData[MediaConfig](e.t, c.expect(TypeMediaConfig, nil))
+	if cfg.ICEServers == nil {
+		e.t.Errorf("media.config without iceServers list: %+v", cfg)
+	}
+	return c, w
+}
+
+// pionAPI is a browser stand-in that gathers loopback candidates only.
+func pionAPI(t *testing.T) *webrtc.API {
+	t.Helper()
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetInterfaceFilter(func(n string) bool { return n == "lo" })
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen within %v", what, waitFor)
+		}
+		<-tick.C
+	}
+}
+
+func forwarding(s *sfu.SFU, key, id string, k sfu.TrackKind) bool {
+	p := s.Room(key).Peer(id)
+	return p != nil && p.Forwarding(k)
+}
+
+func wantError(t *testing.T, c *client, ref, code string) {
+	t.Helper()
+	if got := decodeData[Error](t, c.expect(TypeError, errorWithRef(ref))); got.Code != code {
+		t.Errorf("%s: code %q (%s), want %q", ref, got.Code, got.Message, code)
+	}
+}
+
+// TestMediaPublishAndSubscribe: a moderator switches the microphone on and
+// publishes it; the viewer is offered it, answers, and receives packets.
+// Bad input before that is refused and changes nothing.
+func TestMediaPublishAndSubscribe(t *testing.T) {
+	e, s := newMediaEnv(t)
+	key := e.mt.Key
+	mod, modW := e.enter(key, "Maria", room.Moderator)
+	viewer, _ := e.enter(key, "Vera", room.Viewer)
+	modID := modW.Self.ID
+
+	for _, k := range []sfu.TrackKind{sfu.KindMic, sfu.KindCamera, sfu.KindScreen} {
+		if forwarding(s, key, modID, k) {
+			t.Fatalf("%s forwarded on entry: camera and microphone must start off", k)
+		}
+	}
+	for _, tc := range []struct{ ref, msg string }{
+		{"garbage sdp", `{"type":"media.publish","ref":"garbage sdp","data":{"sdp":"v=0\r\nthis is not SDP"}}`},
+		{"empty sdp", `{"type":"media.publish","ref":"empty sdp","data":{"sdp":""}}`},
+		{"unknown kind", `{"type":"media.publish","ref":"unknown kind","data":{"sdp":"v=0","kinds":{"0":"hologram"}}}`},
+		{"unknown field", `{"type":"media.publish","ref":"unknown field","data":{"sdp":"v=0","x":1}}`},
+		{"answer for publish", `{"type":"media.answer","ref":"answer for publish","data":{"target":"publish","sdp":"v=0"}}`},
+		{"answer without offer", `{"type":"media.answer","ref":"answer without offer","data":{"target":"subscribe","sdp":"v=0"}}`},
+		{"candidate target", `{"type":"media.candidate","ref":"candidate target","data":{"target":"sideways","candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host"}}`},
+		{"empty candidate", `{"type":"media.candidate","ref":"empty candidate","data":{"target":"publish","candidate":""}}`},
+		{"unknown track", `{"type":"media.layer","ref":"unknown track","data":{"trackId":"camera-999","width":320,"height":180}}`},
+		{"negative size", `{"type":"media.layer","ref":"negative size","data":{"trackId":"camera-1","width":-1,"height":180}}`},
+		{"state types", `{"type":"media.state","ref":"state types","data":{"audio":"yes"}}`},
+		{"restart data", `{"type":"media.restart","ref":"restart data","data":{"now":true}}`},
+	} {
+		mod.sendRaw([]byte(tc.msg))
+		wantError(t, mod, tc.ref, CodeBadRequest)
+	}
+	for _, m := range mod.pending() {
+		if m.Type == TypeMediaAnswer || m.Type == TypeParticipantUpdated {
+			t.Errorf("refused input caused %s", m.Type)
+		}
+	}
+	if self, _ := e.mgr.Participants(context.Background(), key); len(self) != 2 || self[0].Audio || self[0].Video {
+		t.Fatalf("refused input changed the roster: %+v", self)
+	}
+
+	// Switch on and publish, as the browser does.
+	api := pionAPI(t)
+	pub, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pub.Close() })
+	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "maria")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pub.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pub)
+	if err := pub.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	mod.send(TypeMediaState, "on", MediaState{Audio: true})
+	mod.expect(TypeAck, errorWithRef("on"))
+	if !forwarding(s, key, modID, sfu.KindMic) {
+		t.Fatal("the microphone is not forwarded after media.state switched it on")
+	}
+	mod.send(TypeMediaPublish, "pub", MediaPublish{SDP: pub.LocalDescription().SDP, Kinds: map[string]sfu.TrackKind{tr.Mid(): sfu.KindMic}})
+	answer := decodeData[MediaAnswer](t, mod.expect(TypeMediaAnswer, nil))
+	mod.expect(TypeAck, errorWithRef("pub"))
+	if answer.Target != sfu.TargetPublish || !strings.Contains(answer.SDP, "127.0.0.1") {
+		t.Fatalf("publish answer %q offers no loopback candidate:\n%s", answer.Target, answer.SDP)
+	}
+	if err := pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				track.WriteSample(media.Sample{Data: []byte{0xf8, 0xff, 0xfe}, Duration: 20 * time.Millisecond})
+			}
+		}
+	}()
+
+	// The viewer is offered the moderator's microphone and receives it.
+	var off MediaOffer
+	viewer.expect(TypeMediaOffer, func(m Envelope) bool {
+		off = decodeData[MediaOffer](t, m)
+		for _, ti := range off.Tracks {
+			if ti.ParticipantID == modID && ti.Kind == sfu.KindMic && ti.MID != "" {
+				return true
+			}
+		}
+		return false
+	})
+	sub, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sub.Close() })
+	got := make(chan string, 4)
+	sub.OnTrack(func(r *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		if _, _, err := r.ReadRTP(); err == nil {
+			got <- r.Codec().MimeType
+		}
+	})
+	if err := sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: off.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	ans, err := sub.CreateAnswer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2 := webrtc.GatheringCompletePromise(sub)
+	if err := sub.SetLocalDescription(ans); err != nil {
+		t.Fatal(err)
+	}
+	<-g2
+	viewer.send(TypeMediaAnswer, "ans", MediaAnswer{Target: sfu.TargetSubscribe, SDP: sub.LocalDescription().SDP})
+	viewer.expect(TypeAck, errorWithRef("ans"))
+	select {
+	case mime := <-got:
+		if !strings.EqualFold(mime, webrtc.MimeTypeOpus) {
+			t.Errorf("received %s, want Opus", mime)
+		}
+	case <-time.After(2 * waitFor):
+		t.Fatal("the viewer received no audio packet")
+	}
+
+	// A viewer cannot mute; a moderator can, and the SFU stops forwarding
+	// at once; only the participant switches it on again.
+	viewer.send(TypeParticipantMute, "vm", Target{ID: modID})
+	wantError(t, viewer, "vm", CodeForbidden)
+	if !forwarding(s, key, modID, sfu.KindMic) {
+		t.Fatal("a viewer's refused mute stopped the microphone")
+	}
+	max, _ := e.enter(key, "Max", room.Moderator)
+	max.send(TypeParticipantMute, "mm", Target{ID: modID})
+	max.expect(TypeAck, errorWithRef("mm"))
+	eventually(t, "the muted microphone stops being forwarded", func() bool { return !forwarding(s, key, modID, sfu.KindMic) })
+	mod.expect(TypeParticipantUpdated, func(m Envelope) bool {
+		p := decodeData[ParticipantMsg](t, m).Participant
+		return p.ID == modID && p.Muted && !p.Audio
+	})
+	mod.send(TypeMediaState, "unmute", MediaState{Audio: true})
+	mod.expect(TypeAck, errorWithRef("unmute"))
+	if !forwarding(s, key, modID, sfu.KindMic) {
+		t.Fatal("switching one's own microphone on again does not resume forwarding")
+	}
+	mod.send(TypeMediaState, "off", MediaState{})
+	mod.expect(TypeAck, errorWithRef("off"))
+	if forwarding(s, key, modID, sfu.KindMic) {
+		t.Fatal("switching the microphone off does not stop forwarding")
+	}
+}
+
+// TestMediaLocks: the room's lock settings hold in the server.
+func TestMediaLocks(t *testing.T) {
+	e, s := newMediaEnv(t)
+	mt, _, err := e.mgr.Create(context.Background(), room.Settings{MeetingID: "locked", Name: "Locked",
+		AttendeePW: "a", ModeratorPW: "m", MuteOnStart: true,
+		Lock: room.LockSettings{DisableCam: true, WebcamsOnlyForModerator: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, _ := e.enter(mt.Key, "Maria", room.Moderator)
+	viewer, vw := e.enter(mt.Key, "Vera", room.Viewer)
+	if !vw.Self.Muted {
+		t.Error("muteOnStart: the viewer is not muted on entry")
+	}
+	viewer.send(TypeMediaState, "cam", MediaState{Video: true})
+	wantError(t, viewer, "cam", CodeForbidden)
+	if forwarding(s, mt.Key, vw.Self.ID, sfu.KindCamera) {
+		t.Error("a locked camera is forwarded")
+	}
+	for _, m := range viewer.pending() {
+		if m.Type == TypeParticipantUpdated {
+			t.Errorf("a refused camera changed the roster: %s", m.Data)
+		}
+	}
+	mod.send(TypeMediaState, "modcam", MediaState{Video: true})
+	mod.expect(TypeAck, errorWithRef("modcam"))
+	viewer.send(TypeMediaState, "mic", MediaState{Audio: true})
+	viewer.expect(TypeAck, errorWithRef("mic"))
+	if !forwarding(s, mt.Key, vw.Self.ID, sfu.KindMic) {
+		t.Error("the viewer's own unmute is not forwarded")
+	}
+}
+
+// TestMediaWaitsForTheRoom: in the lobby there is no media.
+func TestMediaWaitsForTheRoom(t *testing.T) {
+	e, _ := newMediaEnv(t)
+	viewer := e.dial(e.join("Vera", room.Viewer))
+	if w := welcomeOfMsg(t, viewer); !w.Lobby {
+		t.Fatal("expected the lobby")
+	}
+	viewer.send(TypeMediaState, "early", MediaState{Audio: true})
+	wantError(t, viewer, "early", CodeNotInRoom)
+	for _, m := range viewer.pending() {
+		if m.Type == TypeMediaConfig || m.Type == TypeMediaOffer {
+			t.Errorf("%s in the lobby", m.Type)
+		}
+	}
+	e.enter(e.mt.Key, "Maria", room.Moderator)
+	viewer.expect(TypeLobbyAdmitted, nil)
+	viewer.expect(TypeMediaConfig, nil)
+	viewer.send(TypeMediaState, "later", MediaState{Audio: true})
+	viewer.expect(TypeAck, errorWithRef("later"))
+}
+
+// TestMediaPolicy: who receives whose media.
+func TestMediaPolicy(t *testing.T) {
+	const mod, vie = room.Moderator, room.Viewer
+	for _, tc := range []struct {
+		name     string
+		lock     room.LockSettings
+		sub, pub room.Role
+		kind     sfu.TrackKind
+		want     bool
+	}{
+		{"open room", room.LockSettings{}, vie, vie, sfu.KindCamera, true},
+		{"hidden: viewer from viewer", room.LockSettings{HideUserList: true}, vie, vie, sfu.KindMic, false},
+		{"hidden: viewer from moderator", room.LockSettings{HideUserList: true}, vie, mod, sfu.KindCamera, true},
+		{"hidden: moderator from viewer", room.LockSettings{HideUserList: true}, mod, vie, sfu.KindScreen, true},
+		{"webcams for moderators: viewer camera to viewer", room.LockSettings{WebcamsOnlyForModerator: true}, vie, vie, sfu.KindCamera, false},
+		{"webcams for moderators: viewer mic to viewer", room.LockSettings{WebcamsOnlyForModerator: true}, vie, vie, sfu.KindMic, true},
+		{"webcams for moderators: viewer camera to moderator", room.LockSettings{WebcamsOnlyForModerator: true}, mod, vie, sfu.KindCamera, true},
+		{"webcams for moderators: moderator camera to viewer", room.LockSettings{WebcamsOnlyForModerator: true}, vie, mod, sfu.KindCamera, true},
+		{"unknown publisher (phone) counts as viewer", room.LockSettings{HideUserList: true}, vie, "", sfu.KindMic, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &mediaRoom{lock: tc.lock, roles: map[string]room.Role{"s": tc.sub}}
+			if tc.pub != "" {
+				r.roles["p"] = tc.pub
+			}
+			if got := r.CanReceive("s", "p", tc.kind); got != tc.want {
+				t.Errorf("CanReceive = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
