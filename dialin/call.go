@@ -159,7 +159,7 @@ func (c *call) loop() (remoteBye bool) {
 		case <-ctx.Done():
 			return true
 		case <-c.stop:
-			return false
+			return ctx.Err() != nil
 		case p := <-c.in:
 			c.onPacket(p)
 		case d := <-c.info:
@@ -190,6 +190,10 @@ func (c *call) cleanup(remoteBye bool) {
 		}
 	}
 	if !remoteBye {
+		// The caller's own BYE may cross ours: once the dialog ends, stop
+		// waiting for an answer that will not come.
+		stop := context.AfterFunc(c.dlg.Context(), cancel)
+		defer stop()
 		if err := c.dlg.Bye(ctx); err != nil {
 			c.log.Debug("bye", "err", err)
 		}

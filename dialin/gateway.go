@@ -280,6 +280,7 @@ func New(cfg Config, mgr *room.Manager, media MediaFactory, log *slog.Logger) (*
 	srv.OnCancel(g.onCancel)
 	srv.OnOptions(g.onOptions)
 	srv.OnInfo(g.onInfo)
+	srv.OnUpdate(g.onUpdate)
 	// Meeting secrets (the HMAC key of caller identities, the withheld
 	// counter) die with the meeting.
 	mgr.OnEnd(g.secrets.forget)
@@ -559,14 +560,29 @@ func (g *Gateway) onCancel(req *sip.Request, tx sip.ServerTransaction) {
 	g.respond(req, tx, 481, "Call/Transaction Does Not Exist")
 }
 
-func (g *Gateway) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	id, err := sip.DialogIDFromRequestUAS(req)
-	var c *call
-	if err == nil {
-		g.mu.Lock()
-		c = g.calls[id]
-		g.mu.Unlock()
+// onUpdate answers an in-dialog UPDATE (RFC 3311, used for session-timer
+// refreshes) with 200 and keeps the media as it is.
+func (g *Gateway) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	if g.callOf(req) == nil {
+		g.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
 	}
+	g.respond(req, tx, 200, "OK")
+}
+
+// callOf finds the running call of an in-dialog request.
+func (g *Gateway) callOf(req *sip.Request) *call {
+	id, err := sip.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.calls[id]
+}
+
+func (g *Gateway) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	c := g.callOf(req)
 	if c == nil {
 		g.respond(req, tx, 481, "Call/Transaction Does Not Exist")
 		return
@@ -596,16 +612,11 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		return
 	}
-	if id, err := sip.DialogIDFromRequestUAS(req); err == nil {
+	if c := g.callOf(req); c != nil {
 		// A re-INVITE inside a running call (hold, session refresh): keep
 		// the media as is and answer with the same SDP.
-		g.mu.Lock()
-		c := g.calls[id]
-		g.mu.Unlock()
-		if c != nil {
-			c.reinvite(req, tx)
-			return
-		}
+		c.reinvite(req, tx)
+		return
 	}
 	src := sourceAddr(req)
 	digits, withheld := callerNumber(req)

@@ -156,3 +156,30 @@ func TestConfigValidate(t *testing.T) {
 }
 
 var tlsConfigStub = tls.Config{}
+
+// A re-INVITE (hold, session refresh) and an UPDATE keep the call as is.
+func TestInDialogRefresh(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	p, err := dial(t, e.gw, dialOpts{From: testNumber})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := p.Request(ctx, sip.INVITE, "application/sdp", p.Offer())
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("re-INVITE: %v %v", res, err)
+	}
+	if _, err := ParseSDP(res.Body()); err != nil {
+		t.Errorf("re-INVITE answer: %v", err)
+	}
+	res, err = p.Request(ctx, sip.UPDATE, "", nil)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("UPDATE: %v %v", res, err)
+	}
+	if e.gw.Calls() != 1 {
+		t.Errorf("Calls() = %d after refresh", e.gw.Calls())
+	}
+	p.waitPrompt("en", promptWelcome)
+}

@@ -414,3 +414,17 @@ func (p *Phone) LastPCM(n int) []int16 {
 	}
 	return out
 }
+
+// Request sends an in-dialog request (re-INVITE, UPDATE …) with an
+// optional body and returns the final response.
+func (p *Phone) Request(ctx context.Context, method sip.RequestMethod, contentType string, body []byte) (*sip.Response, error) {
+	req := sip.NewRequest(method, p.sess.InviteRequest.Recipient)
+	if body != nil {
+		req.AppendHeader(sip.NewHeader("Content-Type", contentType))
+		req.SetBody(body)
+	}
+	return p.sess.Do(ctx, req)
+}
+
+// Offer is the SDP the phone offered.
+func (p *Phone) Offer() []byte { return p.sess.InviteRequest.Body() }
