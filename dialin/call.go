@@ -242,7 +242,12 @@ func (c *call) onPacket(p inPacket) {
 
 func (c *call) onTick(now time.Time) {
 	// Caller → room.
-	if payload := c.jitter.pop(); payload != nil && len(c.pcmIn) < 8*phoneFrame {
+	// Packets may carry 10 to 30 ms (ptime): take as many as make a frame.
+	for i := 0; i < 4 && len(c.pcmIn) < phoneFrame; i++ {
+		payload := c.jitter.pop()
+		if payload == nil {
+			break
+		}
 		c.pcmIn = c.codec.decode(payload, c.pcmIn)
 	}
 	if len(c.pcmIn) >= phoneFrame {
