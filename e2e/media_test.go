@@ -179,6 +179,19 @@ func TestMediaInTheBrowser(t *testing.T) {
 	before := mod.inbound().AudioBytes
 	mod.until("the viewer's audio keeps arriving", func() bool { return mod.inbound().AudioBytes > before })
 
+	// The fake microphone beeps: the active-speaker highlight reaches the
+	// others (from the audio level, through media.speaking).
+	mod.waitFor("the viewer shown speaking", personHas("Vera Viewer", ".badge.talking"))
+
+	// The moderator mutes the viewer: the viewer's page releases the
+	// microphone and says why; the roster shows it.
+	mod.run("mute the viewer", chromedp.Click(button("Mute Vera Viewer")))
+	viewer.waitFor("the microphone toggle released", pressed("#mic-toggle", false))
+	viewer.waitFor("the muted notice", visible("#media-notice")+` && document.querySelector('#media-notice').textContent.includes('muted')`)
+	viewer.waitFor("the microphone track ended",
+		`window.__tracks.filter(t => t.kind === 'audio').every(t => t.readyState === 'ended')`)
+	mod.waitFor("the viewer muted in the roster", personHas("Vera Viewer", ".badge.muted"))
+
 	// The moderator shares the screen: it appears for the viewer and plays.
 	mod.click("share the screen", "#screen-toggle")
 	mod.waitFor("the screen toggle pressed", pressed("#screen-toggle", true))
