@@ -5,10 +5,19 @@ import (
 	"sync"
 )
 
-// Media is how a call's audio meets the room. The lead implements it over
-// the SFU (the caller's voice as an Opus up track with the audio-level
-// extension, the room's active speakers as the frames given to OnOpus);
-// LoopHub implements it in process.
+// Media is how a call's audio meets the room; LoopHub implements it in
+// process. Over the SFU it is the caller's peer without WebRTC:
+//
+//   - PublishOpus: the participant's microphone up track (Opus/48000/2 in
+//     SDP terms, mono content), one RTP packet per frame with the
+//     timestamp advancing 960, the level in the RFC 6464 audio-level
+//     extension so active-speaker detection and the speaking indicator
+//     work. The gateway stops calling it while the caller is muted (by
+//     key 0 or a moderator); the SFU's own StopForwarding still applies.
+//   - OnOpus: the payloads of the audio the room's policy lets this
+//     participant receive (the active speakers), tagged with their
+//     publisher's participant ID; the gateway mixes them and drops its own.
+//   - Close: remove both when the call ends.
 type Media interface {
 	// PublishOpus sends one 20 ms Opus frame (48 kHz mono) of the caller's
 	// voice with its RFC 6464 audio level (-dBov, 0 loudest, 127 silence).
