@@ -127,56 +127,7 @@ func TestMediaPublishAndSubscribe(t *testing.T) {
 
 	// Switch on and publish, as the browser does.
 	api := pionAPI(t)
-	pub, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pub.Close() })
-	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "maria")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-	if err != nil {
-		t.Fatal(err)
-	}
-	offer, err := pub.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pub)
-	if err := pub.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	mod.send(TypeMediaState, "on", MediaState{Audio: true})
-	mod.expect(TypeAck, errorWithRef("on"))
-	if !forwarding(s, key, modID, sfu.KindMic) {
-		t.Fatal("the microphone is not forwarded after media.state switched it on")
-	}
-	mod.send(TypeMediaPublish, "pub", MediaPublish{SDP: pub.LocalDescription().SDP, Kinds: map[string]sfu.TrackKind{tr.Mid(): sfu.KindMic}})
-	answer := decodeData[MediaAnswer](t, mod.expect(TypeMediaAnswer, nil))
-	mod.expect(TypeAck, errorWithRef("pub"))
-	if answer.Target != sfu.TargetPublish || !strings.Contains(answer.SDP, "127.0.0.1") {
-		t.Fatalf("publish answer %q offers no loopback candidate:\n%s", answer.Target, answer.SDP)
-	}
-	if err := pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer.SDP}); err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	t.Cleanup(func() { close(stop) })
-	go func() {
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				track.WriteSample(media.Sample{Data: []byte{0xf8, 0xff, 0xfe}, Duration: 20 * time.Millisecond})
-			}
-		}
-	}()
+	publishMic(t, api, mod, s, key, modID)
 
 	// The viewer is offered the moderator's microphone and receives it.
 	var off MediaOffer
@@ -334,4 +285,101 @@ func TestMediaPolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// publishMic switches c's microphone on and publishes a Pion audio track
+// through the protocol, sending Opus silence every 20 ms until the test ends.
+func publishMic(t *testing.T, api *webrtc.API, c *client, s *sfu.SFU, key, id string) {
+	t.Helper()
+	pub, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pub.Close() })
+	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pub.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pub)
+	if err := pub.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	c.send(TypeMediaState, "on", MediaState{Audio: true})
+	c.expect(TypeAck, errorWithRef("on"))
+	if !forwarding(s, key, id, sfu.KindMic) {
+		t.Fatal("the microphone is not forwarded after media.state switched it on")
+	}
+	c.send(TypeMediaPublish, "pub", MediaPublish{SDP: pub.LocalDescription().SDP, Kinds: map[string]sfu.TrackKind{tr.Mid(): sfu.KindMic}})
+	answer := decodeData[MediaAnswer](t, c.expect(TypeMediaAnswer, nil))
+	c.expect(TypeAck, errorWithRef("pub"))
+	if answer.Target != sfu.TargetPublish || !strings.Contains(answer.SDP, "127.0.0.1") {
+		t.Fatalf("publish answer %q offers no loopback candidate:\n%s", answer.Target, answer.SDP)
+	}
+	if err := pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				track.WriteSample(media.Sample{Data: []byte{0xf8, 0xff, 0xfe}, Duration: 20 * time.Millisecond})
+			}
+		}
+	}()
+}
+
+// receives reports whether sub's SFU peer is sent pub's media of kind k.
+func receives(s *sfu.SFU, key, sub, pub string, k sfu.TrackKind) bool {
+	p := s.Room(key).Peer(sub)
+	if p == nil {
+		return false
+	}
+	for _, tr := range p.Stats().Received {
+		if tr.ParticipantID == pub && tr.Kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// TestMediaHiddenUserList: with "participants cannot see each other" a
+// viewer receives only moderators' media; a promotion changes that at
+// once, a demotion takes it back.
+func TestMediaHiddenUserList(t *testing.T) {
+	e, s := newMediaEnv(t)
+	mt, _, err := e.mgr.Create(context.Background(), room.Settings{MeetingID: "hidden", Name: "Hidden",
+		AttendeePW: "a", ModeratorPW: "m", Lock: room.LockSettings{HideUserList: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, mw := e.enter(mt.Key, "Maria", room.Moderator)
+	vera, vw := e.enter(mt.Key, "Vera", room.Viewer)
+	tom, tw := e.enter(mt.Key, "Tom", room.Viewer)
+	publishMic(t, pionAPI(t), vera, s, mt.Key, vw.Self.ID)
+	eventually(t, "the moderator receives Vera's microphone", func() bool { return receives(s, mt.Key, mw.Self.ID, vw.Self.ID, sfu.KindMic) })
+	tom.ping("settle")
+	if receives(s, mt.Key, tw.Self.ID, vw.Self.ID, sfu.KindMic) {
+		t.Fatal("a viewer receives another viewer's microphone although participants cannot see each other")
+	}
+	mod.send(TypeRoleSet, "up", RoleSet{ID: tw.Self.ID, Role: room.Moderator})
+	mod.expect(TypeAck, errorWithRef("up"))
+	eventually(t, "Tom, promoted, receives Vera's microphone", func() bool { return receives(s, mt.Key, tw.Self.ID, vw.Self.ID, sfu.KindMic) })
+	mod.send(TypeRoleSet, "down", RoleSet{ID: tw.Self.ID, Role: room.Viewer})
+	mod.expect(TypeAck, errorWithRef("down"))
+	eventually(t, "Tom, demoted, no longer receives it", func() bool { return !receives(s, mt.Key, tw.Self.ID, vw.Self.ID, sfu.KindMic) })
 }
