@@ -133,3 +133,11 @@ func FuzzParsers(f *testing.F) {
 		}
 	})
 }
+
+func TestStripSimulcastSSRCs(t *testing.T) {
+	in := "v=0\r\nm=audio 9 X 111\r\na=ssrc:1 cname:x\r\nm=video 9 X 96\r\na=ssrc-group:FID 2 3\r\na=ssrc:2 cname:x\r\na=rid:q send\r\na=simulcast:send q\r\n"
+	want := "v=0\r\nm=audio 9 X 111\r\na=ssrc:1 cname:x\r\nm=video 9 X 96\r\na=rid:q send\r\na=simulcast:send q\r\n"
+	if got := stripSimulcastSSRCs(in); got != want {
+		t.Fatalf("got\n%q\nwant\n%q", got, want)
+	}
+}

@@ -464,7 +464,7 @@ func (p *pubTrack) send(i int) {
 			_ = pkt.Header.SetExtension(p.extIDs[sdp.SDESRTPStreamIDURI], []byte(p.rids[i]))
 		}
 		if err := p.tracks[i].WriteRTP(pkt); err != nil {
-			return
+			continue // not connected yet: try the next packet
 		}
 		p.sent[i].Add(1)
 		seq++

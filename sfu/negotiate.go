@@ -34,6 +34,7 @@ func (p *Peer) handleOffer(offer string, kinds map[string]TrackKind) (string, er
 	if err != nil {
 		return "", err
 	}
+	offer = stripSimulcastSSRCs(offer)
 	if err := p.pubPC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadSDP, err)
 	}
@@ -420,4 +421,41 @@ func (q *opQueue) call(f func() error) error {
 func (q *opQueue) stop() {
 	q.once.Do(func() { close(q.quit) })
 	<-q.done
+}
+
+// stripSimulcastSSRCs drops a=ssrc and a=ssrc-group lines from m-sections
+// that announce rids. Browsers send rid simulcast without them; Pion
+// clients (the load generator) declare both, and then Pion on our side
+// races the SSRC path against the rid path and may lose layers.
+func stripSimulcastSSRCs(s string) string {
+	lines := strings.SplitAfter(s, "\n")
+	hasRid := make([]bool, len(lines)) // per line: its m-section has rids
+	start := 0
+	mark := func(end int) {
+		rid := false
+		for _, l := range lines[start:end] {
+			if strings.HasPrefix(l, "a=rid:") {
+				rid = true
+			}
+		}
+		for i := start; i < end; i++ {
+			hasRid[i] = rid
+		}
+	}
+	for i, l := range lines {
+		if strings.HasPrefix(l, "m=") {
+			mark(i)
+			start = i
+		}
+	}
+	mark(len(lines))
+	var b strings.Builder
+	b.Grow(len(s))
+	for i, l := range lines {
+		if hasRid[i] && (strings.HasPrefix(l, "a=ssrc:") || strings.HasPrefix(l, "a=ssrc-group:")) {
+			continue
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }

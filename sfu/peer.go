@@ -234,6 +234,12 @@ func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 			break
 		}
 	}
+	if !p.remoteSends(mid) {
+		// A straggler packet of a track the client just removed can make
+		// Pion announce it again: never resurrect it.
+		p.log.Debug("ignoring a track the client does not send", "mid", mid)
+		return
+	}
 	var levelExt uint8
 	for _, e := range receiver.GetParameters().HeaderExtensions {
 		if e.URI == sdp.AudioLevelURI {
@@ -429,4 +435,32 @@ func (p *Peer) isClosed() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.closed
+}
+
+// remoteSends reports whether the client's current offer sends on mid.
+func (p *Peer) remoteSends(mid string) bool {
+	rd := p.pubPC.RemoteDescription()
+	if rd == nil {
+		return false
+	}
+	sd, err := rd.Unmarshal()
+	if err != nil {
+		return false
+	}
+	for _, m := range sd.MediaDescriptions {
+		if v, _ := m.Attribute("mid"); v != mid {
+			continue
+		}
+		if m.MediaName.Port.Value == 0 {
+			return false
+		}
+		for _, a := range m.Attributes {
+			switch a.Key {
+			case "inactive", "recvonly":
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
