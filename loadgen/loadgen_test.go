@@ -244,6 +244,10 @@ func TestBucketQuantile(t *testing.T) {
 	if got := bucketQuantile(0.99, before, after); math.Abs(got-0.00198) > 1e-6 {
 		t.Errorf("p99 = %v", got)
 	}
+	above := []bucket{{0.001, 150}, {0.002, 160}, {math.Inf(1), 200}}
+	if got := bucketQuantile(0.99, before, above); !math.IsInf(got, 1) {
+		t.Errorf("p99 above the last bound = %v, want +Inf", got)
+	}
 	if got := bucketQuantile(0.5, after, after); !math.IsNaN(got) {
 		t.Errorf("no new observations gave %v, want NaN", got)
 	}
@@ -267,5 +271,22 @@ func TestOptionsRefused(t *testing.T) {
 		if _, err := Run(t.Context(), o); !errors.Is(err, ErrOptions) {
 			t.Errorf("%s: error %v, want ErrOptions", tc.name, err)
 		}
+	}
+}
+
+func TestUDPCounter(t *testing.T) {
+	snmp := "Ip: Forwarding DefaultTTL\nIp: 1 64\n" +
+		"Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\n" +
+		"Udp: 11337038 2987 233621 11576923 233620 0\n" +
+		"UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\n" +
+		"UdpLite: 0 0 0 0 0 0\n"
+	if got := udpCounter(snmp, "RcvbufErrors"); got != 233620 {
+		t.Errorf("RcvbufErrors = %d, want 233620", got)
+	}
+	if got := udpCounter(snmp, "Nonexistent"); got != 0 {
+		t.Errorf("unknown counter = %d", got)
+	}
+	if got := udpCounter("garbage", "RcvbufErrors"); got != 0 {
+		t.Errorf("garbage = %d", got)
 	}
 }

@@ -71,8 +71,9 @@ type bucket struct{ le, count float64 }
 
 // bucketQuantile estimates quantile q from the difference of two
 // cumulative histograms, interpolating linearly inside the bucket as
-// Prometheus' histogram_quantile does. It returns seconds, or NaN when no
-// observation fell between the scrapes.
+// Prometheus' histogram_quantile does. It returns seconds, NaN when no
+// observation fell between the scrapes, or +Inf when the quantile lies
+// above the last finite bound.
 func bucketQuantile(q float64, before, after []bucket) float64 {
 	prev := map[float64]float64{}
 	for _, b := range before {
@@ -90,7 +91,7 @@ func bucketQuantile(q float64, before, after []bucket) float64 {
 	for _, b := range d {
 		if b.count >= rank {
 			if math.IsInf(b.le, 1) {
-				return lo // above the last finite bound: report that bound
+				return b.le
 			}
 			if b.count == loCount {
 				return b.le

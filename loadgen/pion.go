@@ -15,8 +15,13 @@ import (
 // interceptors: no NACK, no reports, no TWCC. A publisher on loopback
 // loses nothing to retransmit, and a subscriber that sent NACKs would hide
 // the very loss the generator measures.
-func clientAPIs() (pub, sub *webrtc.API, err error) {
+func clientAPIs(rcvbuf int) (pub, sub *webrtc.API, err error) {
 	var se webrtc.SettingEngine
+	n, err := newBufferedNet(rcvbuf)
+	if err != nil {
+		return nil, nil, err
+	}
+	se.SetNet(n)
 	// Loopback only: the generator runs beside the server, and the
 	// machine's other interfaces may not even be routable.
 	se.SetIncludeLoopbackCandidate(true)

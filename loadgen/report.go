@@ -32,6 +32,9 @@ type Result struct {
 	ServerParticipants float64 `json:"serverParticipants"`
 	FanoutP50Millis    float64 `json:"fanoutP50Millis"`
 	FanoutP99Millis    float64 `json:"fanoutP99Millis"`
+	// FanoutAbove is set when a fan-out quantile lies above the server
+	// histogram's last finite bound; the figure is then that bound.
+	FanoutAbove bool `json:"fanoutAboveLastBucket,omitempty"`
 
 	// Generator, from its subscribers.
 	Received          uint64  `json:"receivedPackets"`
@@ -43,6 +46,14 @@ type Result struct {
 	JoinP50Millis     float64 `json:"joinP50Millis"`
 	JoinP99Millis     float64 `json:"joinP99Millis"`
 	GeneratorCPUPerct float64 `json:"generatorCpuPercent"` // of one core
+
+	// Machine, from /proc: all cores' busy time (100 per core), what of
+	// it neither the server nor the generator used (other processes, the
+	// kernel's softirq work), and UDP datagrams the kernel dropped for
+	// full socket buffers, on either side of loopback.
+	MachineCPUPercent float64 `json:"machineCpuPercent"`
+	OtherCPUPercent   float64 `json:"otherCpuPercent"`
+	UDPRcvbufErrors   uint64  `json:"udpRcvbufErrors"`
 }
 
 func (g *gen) result(idle, before, after *sample, genCPU time.Duration, pubs, subs []*client) *Result {
@@ -68,8 +79,18 @@ func (g *gen) result(idle, before, after *sample, genCPU time.Duration, pubs, su
 		r.RSSPerParticipKB = (after.sum(mRSS) - idle.sum(mRSS)) / float64(n) / 1e3
 	}
 	b0, b1 := before.buckets(mLatency), after.buckets(mLatency)
-	r.FanoutP50Millis = finite(bucketQuantile(0.50, b0, b1) * 1e3)
-	r.FanoutP99Millis = finite(bucketQuantile(0.99, b0, b1) * 1e3)
+	fanout := func(q float64) float64 {
+		v := bucketQuantile(q, b0, b1)
+		if math.IsInf(v, 1) {
+			r.FanoutAbove = true
+			if len(b1) > 1 {
+				v = b1[len(b1)-2].le
+			}
+		}
+		return finite(v * 1e3)
+	}
+	r.FanoutP50Millis = fanout(0.50)
+	r.FanoutP99Millis = fanout(0.99)
 
 	var joins durations
 	for _, c := range subs {
@@ -98,8 +119,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // MarkdownHeader is the header of the table MarkdownRow rows belong to.
 func MarkdownHeader() string {
-	return "| publishers (audio+video) | subscribers | layer | forwarded pkt/s | Mbit/s | server CPU µs/pkt | server CPU % | RSS/participant | loss % (worst sub) | fan-out p50/p99 ms | end-to-end p50/p99 ms | join p50/p99 ms | generator CPU % |\n" +
-		"|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	return "| publishers (audio+video) | subscribers | layer | forwarded pkt/s | Mbit/s | server CPU µs/pkt | server CPU % | RSS/participant | loss % (worst sub) | fan-out p50/p99 ms | end-to-end p50/p99 ms | join p50/p99 ms | generator CPU % | other CPU % | UDP drops |\n" +
+		"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 }
 
 // MarkdownRow is the result as one row of the table in docs/performance.md.
@@ -121,10 +142,12 @@ func (r *Result) MarkdownRow() string {
 		fmt.Sprintf("%.0f", r.ServerCPUPercent),
 		fmt.Sprintf("%.0f KB", r.RSSPerParticipKB),
 		fmt.Sprintf("%.3f (%.2f)", r.LossPercent, r.WorstLossPercent),
-		fmt.Sprintf("%.2f / %.2f", r.FanoutP50Millis, r.FanoutP99Millis),
+		fmt.Sprintf("%.2f / %s%.2f", r.FanoutP50Millis, map[bool]string{true: "≥"}[r.FanoutAbove], r.FanoutP99Millis),
 		fmt.Sprintf("%.2f / %.2f", r.E2EP50Millis, r.E2EP99Millis),
 		fmt.Sprintf("%.0f / %.0f", r.JoinP50Millis, r.JoinP99Millis),
 		fmt.Sprintf("%.0f", r.GeneratorCPUPerct),
+		fmt.Sprintf("%.0f", r.OtherCPUPercent),
+		fmt.Sprint(r.UDPRcvbufErrors),
 	}
 	return "| " + strings.Join(cells, " | ") + " |"
 }

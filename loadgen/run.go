@@ -46,6 +46,10 @@ type Options struct {
 	// (320×180), h (640×360), f (1280×720), mix (by subscriber, in turn),
 	// or empty (report nothing: the server forwards the top layer).
 	VideoLayer string
+	// ClientRcvBuf is the receive buffer of each client socket in bytes
+	// (capped by net.core.rmem_max); 0 means 1 MiB, negative the kernel's
+	// default. See bufferedNet.
+	ClientRcvBuf int
 	// Logger gets progress lines; nil discards them.
 	Logger *slog.Logger
 }
@@ -86,6 +90,9 @@ func (o *Options) validate() error {
 	}
 	if o.JoinTimeout <= 0 {
 		o.JoinTimeout = 30 * time.Second
+	}
+	if o.ClientRcvBuf == 0 {
+		o.ClientRcvBuf = 1 << 20
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -144,7 +151,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer hc.CloseIdleConnections()
 	g.api = &api{base: g.base, secret: o.Secret, hc: hc}
 	var err error
-	if g.pubAPI, g.subAPI, err = clientAPIs(); err != nil {
+	if g.pubAPI, g.subAPI, err = clientAPIs(o.ClientRcvBuf); err != nil {
 		return nil, err
 	}
 
@@ -212,12 +219,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cpu0 := selfCPU()
+	cpu0, sys0 := selfCPU(), readSysStat()
 	g.measuring.Store(true)
 	g.log.Info("measuring", "for", o.Duration)
 	werr := sleep(ctx, o.Duration)
 	g.measuring.Store(false)
-	cpu1 := selfCPU()
+	cpu1, sys1 := selfCPU(), readSysStat()
 	if werr != nil {
 		return nil, werr
 	}
@@ -226,6 +233,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	res := g.result(idle, before, after, cpu1-cpu0, pubs, subs)
+	res.MachineCPUPercent = (sys1.busy - sys0.busy).Seconds() / res.WindowSeconds * 100
+	res.OtherCPUPercent = max(res.MachineCPUPercent-res.ServerCPUPercent-res.GeneratorCPUPerct, 0)
+	res.UDPRcvbufErrors = sys1.rcvbufErrors - sys0.rcvbufErrors
 	for _, c := range clients {
 		if c.err() != nil {
 			res.Failed++

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -34,13 +35,30 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) (int, error) {
-	o, jsonPath, err := parseFlags(args, stderr, getenv)
+	o, f, err := parseFlags(args, stderr, getenv)
 	if err != nil {
 		return 2, err
 	}
+	if f.cpuProfile != "" {
+		// The generator's own profile, to see what it costs beside the
+		// server it measures.
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return 2, err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return 2, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	jsonPath := f.jsonPath
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := loadgen.Run(ctx, o)
+	if errors.Is(err, loadgen.ErrOptions) {
+		return 2, err
+	}
 	if err != nil {
 		return 1, err
 	}
@@ -64,7 +82,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) (i
 // parseFlags turns the command line into Options. -publishers N is a
 // shorthand: all audio, or the rest of N beside the -audio-/-video-
 // count given.
-func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (loadgen.Options, string, error) {
+type extraFlags struct{ jsonPath, cpuProfile string }
+
+func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (loadgen.Options, extraFlags, error) {
+	var ef extraFlags
 	fs := flag.NewFlagSet("aula-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o loadgen.Options
@@ -80,13 +101,15 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (lo
 	fs.IntVar(&o.JoinConcurrency, "join-concurrency", 8, "clients joining at once")
 	fs.DurationVar(&o.JoinTimeout, "join-timeout", 30*time.Second, "longest one join may take (API call to first media packet)")
 	fs.StringVar(&o.VideoLayer, "video-layer", "h", "display size subscribers report for cameras: q, h, f, mix, or none (server's choice)")
-	jsonPath := fs.String("json", "", "write the JSON result to this file instead of stdout")
+	fs.IntVar(&o.ClientRcvBuf, "client-rcvbuf", 1<<20, "receive buffer of each client socket in bytes (capped by net.core.rmem_max; -1: kernel default)")
+	fs.StringVar(&ef.jsonPath, "json", "", "write the JSON result to this file instead of stdout")
+	fs.StringVar(&ef.cpuProfile, "cpuprofile", "", "write the generator's own CPU profile to this file")
 	verbose := fs.Bool("v", false, "log progress to stderr")
 	if err := fs.Parse(args); err != nil {
-		return o, "", err
+		return o, ef, err
 	}
 	if fs.NArg() > 0 {
-		return o, "", fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return o, ef, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if o.VideoLayer == "none" {
 		o.VideoLayer = ""
@@ -94,7 +117,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (lo
 	switch {
 	case *audio >= 0 && *video >= 0:
 		if *total >= 0 && *total != *audio+*video {
-			return o, "", fmt.Errorf("-publishers %d is not -audio-publishers %d + -video-publishers %d", *total, *audio, *video)
+			return o, ef, fmt.Errorf("-publishers %d is not -audio-publishers %d + -video-publishers %d", *total, *audio, *video)
 		}
 		o.AudioPublishers, o.VideoPublishers = *audio, *video
 	case *audio >= 0:
@@ -109,5 +132,5 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (lo
 		level = slog.LevelInfo
 	}
 	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	return o, *jsonPath, nil
+	return o, ef, nil
 }
