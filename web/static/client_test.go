@@ -37,6 +37,36 @@ func TestProtocolModule(t *testing.T) {
 	t.Logf("%s", out)
 }
 
+// TestMediaModule runs testdata/media_test.mjs under node: publish and
+// subscribe negotiation of js/media.js against a fake RTCPeerConnection.
+func TestMediaModule(t *testing.T) {
+	node := testenv.Tool(t, "node")
+	dir := t.TempDir()
+	for src, dst := range map[string]string{
+		"js/protocol.js":          "protocol.js",
+		"js/media.js":             "media.js",
+		"testdata/media_test.mjs": "media_test.mjs",
+	} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"type":"module"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, "--test", filepath.Join(dir, "media_test.mjs"))
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
+
 // TestEmbeddedClient: the binary carries the whole client.
 func TestEmbeddedClient(t *testing.T) {
 	for _, name := range []string{"index.html", "css/app.css", "js/app.js", "js/protocol.js", "js/ui/dom.js", "js/ui/roster.js", "js/ui/chat.js", "js/media.js", "js/ui/video.js"} {
