@@ -185,3 +185,21 @@ func FuzzParseInfoDTMF(f *testing.F) {
 		}
 	})
 }
+
+// Speech is not a key press: all prompts, in both languages, pass the
+// tone detector without a digit (a false '0' would mute a caller).
+func TestToneDetectorIgnoresSpeech(t *testing.T) {
+	for _, lang := range Languages {
+		p, err := loadPrompts(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range promptNames {
+			pcm := codec{ulaw: true}.decode(p[name], nil)
+			var d toneDetector
+			if got := d.feed(pcm, nil); len(got) > 0 {
+				t.Errorf("%s/%s: detected %q in speech", lang, name, got)
+			}
+		}
+	}
+}
