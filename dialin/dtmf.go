@@ -114,9 +114,9 @@ func ParseInfoDTMF(contentType string, body []byte) (byte, error) {
 	return 0, fmt.Errorf("%w: signal is not a DTMF key", ErrBadDTMF)
 }
 
-// Goertzel returns the power of one frequency in a block of samples,
-// normalised so a full-block sinusoid of amplitude A gives about A²/4 ... in
-// practice callers compare it to the block's energy (see relPower).
+// Goertzel returns the squared magnitude of one frequency's DFT term over
+// a block of samples: a sinusoid of amplitude A filling N samples gives
+// about (A·N/2)². relPower relates it to the block's energy.
 func Goertzel(samples []float64, freq, rate float64) float64 {
 	w := 2 * math.Pi * freq / rate
 	coeff := 2 * math.Cos(w)
