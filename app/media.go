@@ -13,10 +13,12 @@ import (
 )
 
 // startMedia starts the SFU and the signaling layer's media extension.
-// httpAddr is where the web server listens: on loopback the SFU listens on
-// loopback too and offers loopback candidates, so a browser on the same
-// machine connects (go run ./cmd/aula, tests) and nothing is reachable
-// from elsewhere.
+// When browsers reach the server on loopback (the web server listens on
+// loopback and the public URL, if any, names loopback: go run ./cmd/aula,
+// tests) the SFU listens on loopback only and offers loopback candidates,
+// so a browser on the same machine connects and nothing is reachable from
+// elsewhere. Behind a reverse proxy (loopback HTTP, public https URL) the
+// media port must face the network: it listens on every interface.
 func (a *App) startMedia(httpAddr net.Addr) error {
 	cfg := sfu.Config{
 		UDPPort:    a.cfg.RTCUDPPort,
@@ -24,10 +26,7 @@ func (a *App) startMedia(httpAddr net.Addr) error {
 		PublicIP:   a.cfg.PublicIP,
 		Logger:     a.log,
 	}
-	if ta, ok := httpAddr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
-		cfg.ListenIP = ta.IP.String()
-		cfg.IncludeLoopback = true
-	}
+	cfg.ListenIP, cfg.IncludeLoopback = mediaListen(httpAddr, a.url.Hostname())
 	if on, port, _ := a.cfg.turnPort(); on {
 		var b [24]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -53,6 +52,23 @@ func (a *App) startMedia(httpAddr net.Addr) error {
 	}
 	a.log.Info("media", attrs...)
 	return nil
+}
+
+// mediaListen decides where media listens (see startMedia): one loopback
+// address with loopback candidates, or every interface ("").
+func mediaListen(httpAddr net.Addr, publicHost string) (listenIP string, loopback bool) {
+	if ta, ok := httpAddr.(*net.TCPAddr); ok && ta.IP.IsLoopback() && isLoopbackHost(publicHost) {
+		return ta.IP.String(), true
+	}
+	return "", false
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // SFU is the node's media server (for tests and the load generator's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,6 +32,30 @@ func TestMediaSettings(t *testing.T) {
 			t.Errorf("%v: %v", tc.env, err)
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%v: error %v, want one naming %s", tc.env, err, tc.want)
+		}
+	}
+}
+
+// TestMediaListensWhereBrowsersAre: on loopback for a local server; on
+// every interface behind a reverse proxy (loopback HTTP, public URL).
+func TestMediaListensWhereBrowsersAre(t *testing.T) {
+	lo := &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 8080}
+	for _, tc := range []struct {
+		http       net.Addr
+		publicHost string
+		wantIP     string
+		wantLo     bool
+	}{
+		{lo, "127.0.0.1", "127.0.0.1", true},
+		{lo, "localhost", "127.0.0.1", true},
+		{&net.TCPAddr{IP: net.ParseIP("::1"), Port: 8080}, "::1", "::1", true},
+		{lo, "meet.example.org", "", false},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 8080}, "meet.example.org", "", false},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 8080}, "127.0.0.1", "", false},
+	} {
+		ip, loop := mediaListen(tc.http, tc.publicHost)
+		if ip != tc.wantIP || loop != tc.wantLo {
+			t.Errorf("HTTP on %s, public host %q: media on %q loopback %v, want %q %v", tc.http, tc.publicHost, ip, loop, tc.wantIP, tc.wantLo)
 		}
 	}
 }
