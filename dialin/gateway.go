@@ -175,6 +175,7 @@ type Gateway struct {
 	// address it called.
 	dialogs    *sipgo.DialogServerCache
 	tcpDialogs *sipgo.DialogServerCache
+	tlsDialogs *sipgo.DialogServerCache
 
 	udp   net.PacketConn
 	tcp   net.Listener
@@ -274,6 +275,13 @@ func New(cfg Config, mgr *room.Manager, media MediaFactory, log *slog.Logger) (*
 	tcpContact.Address.UriParams = sip.NewParams()
 	tcpContact.Address.UriParams.Add("transport", "tcp")
 	g.tcpDialogs = sipgo.NewDialogServerCache(tcpClient, tcpContact)
+	if g.tlsL != nil {
+		tlsContact := contact
+		tlsContact.Address.Port = g.tlsL.Addr().(*net.TCPAddr).Port
+		tlsContact.Address.UriParams = sip.NewParams()
+		tlsContact.Address.UriParams.Add("transport", "tls")
+		g.tlsDialogs = sipgo.NewDialogServerCache(tcpClient, tlsContact)
+	}
 	srv.OnInvite(g.onInvite)
 	srv.OnAck(g.onAck)
 	srv.OnBye(g.onBye)
@@ -532,8 +540,11 @@ func (g *Gateway) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 
 // dialogsFor picks the dialog cache of a request's transport.
 func (g *Gateway) dialogsFor(req *sip.Request) *sipgo.DialogServerCache {
-	if strings.EqualFold(req.Transport(), "udp") {
+	switch {
+	case strings.EqualFold(req.Transport(), "udp"):
 		return g.dialogs
+	case strings.EqualFold(req.Transport(), "tls") && g.tlsDialogs != nil:
+		return g.tlsDialogs
 	}
 	return g.tcpDialogs
 }
