@@ -443,8 +443,9 @@ func (p *Peer) remoteSends(mid string) bool {
 	if rd == nil {
 		return false
 	}
-	sd, err := rd.Unmarshal()
-	if err != nil {
+	// Parse our own copy: rd.Unmarshal would write into Pion's description.
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(rd.SDP); err != nil {
 		return false
 	}
 	for _, m := range sd.MediaDescriptions {
