@@ -15,6 +15,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"aula/dialin/siptest"
 )
 
 func selfSigned(t *testing.T) tls.Certificate {
@@ -76,4 +78,28 @@ func TestSIPStatus(t *testing.T) {
 			t.Errorf("%v → %d, want %d", tc.err, code, tc.code)
 		}
 	}
+}
+
+// A whole call over TLS: answered, the PIN typed, the caller in the room.
+func TestTLSCall(t *testing.T) {
+	t.Parallel()
+	cert := selfSigned(t)
+	e := newEnv(t, func(c *Config) {
+		c.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		c.TLSAddr = "127.0.0.1:0"
+	})
+	mt, _, _ := e.meeting("tls-call", "36363", true)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := siptest.Dial(ctx, e.gw.TLSAddr().(*net.TCPAddr).AddrPort(), siptest.Options{From: testNumber, Transport: "tls"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.Digits4733("36363#")
+	eventually(t, 5*time.Second, "TLS caller joined", func() bool { return len(e.phones(mt.Key)) == 1 })
+	if err := p.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "TLS call gone", func() bool { return e.gw.Calls() == 0 })
 }

@@ -7,6 +7,7 @@ package siptest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -34,7 +35,8 @@ type Options struct {
 	// Codecs is the offer's payload type list ("0 8 101": PCMU, PCMA,
 	// telephone-event).
 	Codecs string
-	// Transport is "udp" (default) or "tcp".
+	// Transport is "udp" (default), "tcp" or "tls" (target is then the
+	// TLS address; any certificate is trusted).
 	Transport string
 	// Username and Password answer a digest challenge.
 	Username, Password string
@@ -95,7 +97,12 @@ func Dial(ctx context.Context, target netip.AddrPort, o Options) (_ *Phone, err 
 		return nil, err
 	}
 	sipPort := p.sipPC.LocalAddr().(*net.UDPAddr).Port
-	if p.ua, err = sipgo.NewUA(sipgo.WithUserAgentHostname("127.0.0.1")); err != nil {
+	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgentHostname("127.0.0.1")}
+	if strings.EqualFold(o.Transport, "tls") {
+		// A test phone trusts any certificate.
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(&tls.Config{InsecureSkipVerify: true}))
+	}
+	if p.ua, err = sipgo.NewUA(uaOpts...); err != nil {
 		return nil, err
 	}
 	if p.srv, err = sipgo.NewServer(p.ua); err != nil {
@@ -131,9 +138,9 @@ func Dial(ctx context.Context, target netip.AddrPort, o Options) (_ *Phone, err 
 		from = "anonymous"
 	}
 	recipient := sip.Uri{Scheme: "sip", User: "dialin", Host: target.Addr().String(), Port: int(target.Port())}
-	if strings.EqualFold(o.Transport, "tcp") {
+	if t := strings.ToLower(o.Transport); t == "tcp" || t == "tls" {
 		recipient.UriParams = sip.NewParams()
-		recipient.UriParams.Add("transport", "tcp")
+		recipient.UriParams.Add("transport", t)
 	}
 	fromH := &sip.FromHeader{DisplayName: o.Display, Address: sip.Uri{Scheme: "sip", User: from, Host: "trunk.invalid"}, Params: sip.NewParams()}
 	fromH.Params.Add("tag", sip.GenerateTagN(10))
