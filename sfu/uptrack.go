@@ -133,7 +133,7 @@ func (u *upTrack) addLayer(remote *webrtc.TrackRemote) bool {
 	if u.isVideo {
 		// Lower layers send fewer packets: a smaller cache covers the same
 		// time (about 2 s at 15, 50 and 150 packets/s), for less memory.
-		size = max(videoCacheSize>>(u.topLayer()-idx), 64)
+		size = max(videoCacheSize>>max(u.topLayer()-idx, 0), 64)
 	}
 	l := &layer{idx: idx, rid: remote.RID(), ssrc: uint32(remote.SSRC()), remote: remote, cache: newPacketCache(size)}
 	if !u.layers[idx].CompareAndSwap(nil, l) {
