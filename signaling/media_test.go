@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -17,6 +18,11 @@ import (
 // newMediaEnv is newEnv with the media extension over a real SFU on
 // loopback.
 func newMediaEnv(t *testing.T) (*env, *sfu.SFU) {
+	e, s, _ := newMediaEnvExt(t)
+	return e, s
+}
+
+func newMediaEnvExt(t *testing.T) (*env, *sfu.SFU, *Media) {
 	t.Helper()
 	s, err := sfu.New(sfu.Config{ListenIP: "127.0.0.1", IncludeLoopback: true, ICETCPPort: -1})
 	if err != nil {
@@ -30,7 +36,7 @@ func newMediaEnv(t *testing.T) (*env, *sfu.SFU) {
 		o.MaxMessageBytes = 64 << 10 // SDPs are a few kilobytes
 	})
 	e.mgr.OnEnd(m.CloseRoom)
-	return e, s
+	return e, s, m
 }
 
 // enter connects a participant and waits for its welcome and media.config.
@@ -382,4 +388,40 @@ func TestMediaHiddenUserList(t *testing.T) {
 	mod.send(TypeRoleSet, "down", RoleSet{ID: tw.Self.ID, Role: room.Viewer})
 	mod.expect(TypeAck, errorWithRef("down"))
 	eventually(t, "Tom, demoted, no longer receives it", func() bool { return !receives(s, mt.Key, tw.Self.ID, vw.Self.ID, sfu.KindMic) })
+}
+
+// TestMediaReconnectAndEnd: a reconnect gets a fresh media configuration
+// and keeps what was switched on; the meeting's end closes all media.
+func TestMediaReconnectAndEnd(t *testing.T) {
+	e, s, m := newMediaEnvExt(t)
+	key := e.mt.Key
+	tok := e.join("Maria", room.Moderator)
+	mod := e.dial(tok)
+	mw := welcomeOfMsg(t, mod)
+	mod.expect(TypeMediaConfig, nil)
+	viewer, _ := e.enter(key, "Vera", room.Viewer)
+	mod.send(TypeMediaState, "on", MediaState{Audio: true})
+	mod.expect(TypeAck, errorWithRef("on"))
+	first := s.Room(key).Peer(mw.Self.ID)
+
+	mod.ws.Close()
+	again := e.dial(tok)
+	if w := welcomeOfMsg(t, again); w.Self.ID != mw.Self.ID || !w.Self.Audio {
+		t.Fatalf("reconnected as %+v", w.Self)
+	}
+	again.expect(TypeMediaConfig, nil)
+	eventually(t, "a new media peer that forwards the microphone", func() bool {
+		p := s.Room(key).Peer(mw.Self.ID)
+		return p != nil && p != first && p.Forwarding(sfu.KindMic)
+	})
+	if m.Peers() != 2 {
+		t.Errorf("%d media peers, want 2", m.Peers())
+	}
+
+	peer := s.Room(key).Peer(mw.Self.ID)
+	again.send(TypeMeetingEnd, "end", nil)
+	viewer.expect(TypeMeetingEnded, nil)
+	eventually(t, "all media of the meeting closed", func() bool {
+		return m.Peers() == 0 && errors.Is(peer.RestartICE(), sfu.ErrClosed)
+	})
 }
