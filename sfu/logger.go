@@ -28,6 +28,13 @@ func (p pionLogger) logf(level slog.Level, format string, args ...any) {
 		// Pion's debug lines can carry ICE passwords: never log them.
 		msg = "(message with ICE credentials withheld)"
 	}
+	if level >= slog.LevelWarn && (strings.Contains(msg, "closed") || strings.Contains(msg, "canceled")) {
+		// Every hang-up makes Pion warn about its own closed sockets.
+		level = slog.LevelDebug
+		if !p.l.Enabled(context.Background(), level) {
+			return
+		}
+	}
 	p.l.Log(context.Background(), level, msg)
 }
 
