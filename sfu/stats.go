@@ -20,6 +20,8 @@ type Stats struct {
 	// the publisher's connection to handing them to the subscriber's
 	// (LatencyBuckets are the upper bounds; the last entry is above all).
 	Latency [len(LatencyBuckets) + 1]uint64
+	// LatencySum is the total of those latencies (a histogram's sum).
+	LatencySum time.Duration
 }
 
 // LatencyBuckets are the upper bounds of Stats.Latency.
@@ -33,9 +35,11 @@ type counters struct {
 	packetsIn, packetsOut, bytesOut, dropped   atomic.Uint64
 	nacked, retransmitted, keyframes, switches atomic.Uint64
 	latency                                    [len(LatencyBuckets) + 1]atomic.Uint64
+	latencySum                                 atomic.Uint64
 }
 
 func (c *counters) observeLatency(d int64) {
+	c.latencySum.Add(uint64(max(d, 0)))
 	i := 0
 	for i < len(LatencyBuckets) && d > int64(LatencyBuckets[i]) {
 		i++
@@ -48,7 +52,7 @@ func (c *counters) snapshot() Stats {
 	for i := range lat {
 		lat[i] = c.latency[i].Load()
 	}
-	return Stats{Latency: lat,
+	return Stats{Latency: lat, LatencySum: time.Duration(c.latencySum.Load()),
 		PacketsIn: c.packetsIn.Load(), PacketsOut: c.packetsOut.Load(), BytesOut: c.bytesOut.Load(),
 		Dropped: c.dropped.Load(), NACKed: c.nacked.Load(), Retransmitted: c.retransmitted.Load(),
 		KeyframeRequests: c.keyframes.Load(), LayerSwitches: c.switches.Load(),
