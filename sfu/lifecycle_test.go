@@ -331,3 +331,25 @@ func TestTURNRelaysOnlyToMedia(t *testing.T) {
 		t.Fatalf("relay sent %d bytes to a port that is not the SFU's", n)
 	}
 }
+
+func TestRejoinReplacesPeer(t *testing.T) {
+	s := newTestSFU(t)
+	r := s.Room("r1")
+	old, err := r.Join("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := newClient(t, r, "alice", clientOpts{}) // the reconnect
+	bob := newClient(t, r, "bob", clientOpts{})
+	if _, err := old.HandleOffer("v=0", nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("old peer after rejoin: err = %v, want ErrClosed", err)
+	}
+	if r.Peer("alice") != alice.peer {
+		t.Fatal("the room does not hold the new peer")
+	}
+	alice.publish(pubOpts{kind: KindMic})
+	eventually(t, "bob hears the reconnected alice", func() bool {
+		a := bob.received("alice", KindMic)
+		return a != nil && a.packets.Load() >= 10
+	})
+}

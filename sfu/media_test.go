@@ -345,3 +345,35 @@ func TestH264Accepted(t *testing.T) {
 		}
 	}
 }
+
+func TestSubscribeICERestart(t *testing.T) {
+	s := newTestSFU(t)
+	r := s.Room("r1")
+	alice := newClient(t, r, "alice", clientOpts{})
+	bob := newClient(t, r, "bob", clientOpts{})
+	onTimeout = func() { dump(t, s, alice, bob) }
+	alice.publish(pubOpts{kind: KindMic})
+	eventually(t, "bob hears alice", func() bool {
+		a := bob.received("alice", KindMic)
+		return a != nil && a.packets.Load() >= 10
+	})
+	ufrag := func() string {
+		for _, l := range strings.Split(bob.sub.RemoteDescription().SDP, "\n") {
+			if strings.HasPrefix(l, "a=ice-ufrag:") {
+				return strings.TrimSpace(l)
+			}
+		}
+		return ""
+	}
+	before, offers := ufrag(), bob.offered.Load()
+	if err := bob.peer.RestartICE(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a new subscribe offer with fresh ICE credentials", func() bool {
+		return bob.offered.Load() > offers && ufrag() != before
+	})
+	n := bob.received("alice", KindMic).packets.Load()
+	eventually(t, "media still flows after the restart", func() bool {
+		return bob.received("alice", KindMic).packets.Load() >= n+20
+	})
+}
