@@ -179,6 +179,10 @@ func TestMediaInTheBrowser(t *testing.T) {
 	before := mod.inbound().AudioBytes
 	mod.until("the viewer's audio keeps arriving", func() bool { return mod.inbound().AudioBytes > before })
 
+	// The connection-quality hint says, in words, how the connection is.
+	mod.waitFor("the connection-quality hint", visible("#quality")+
+		` && /^Connection: (good|fair|poor)/.test(document.querySelector('#quality').textContent)`)
+
 	// The fake microphone beeps: the active-speaker highlight reaches the
 	// others (from the audio level, through media.speaking).
 	mod.waitFor("the viewer shown speaking", personHas("Vera Viewer", ".badge.talking"))

@@ -3,6 +3,8 @@ package signaling
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"aula/room"
 	"aula/sfu"
+	"aula/store"
 )
 
 // newMediaEnv is newEnv with the media extension over a real SFU on
@@ -423,5 +426,79 @@ func TestMediaReconnectAndEnd(t *testing.T) {
 	viewer.expect(TypeMeetingEnded, nil)
 	eventually(t, "all media of the meeting closed", func() bool {
 		return m.Peers() == 0 && errors.Is(peer.RestartICE(), sfu.ErrClosed)
+	})
+}
+
+// fakeConn is a Conn for driving a media handler directly.
+type fakeConn struct {
+	m    *room.Member
+	sent chan string
+}
+
+func (f *fakeConn) Member() *room.Member { return f.m }
+func (f *fakeConn) Send(typ string, _ any) {
+	select {
+	case f.sent <- typ:
+	default:
+	}
+}
+func (f *fakeConn) Logger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// FuzzMediaMessage: whatever a client sends as a media message, the
+// handler answers with a protocol error code (never an internal error or
+// a panic), and a refused message changes nothing of the participant.
+func FuzzMediaMessage(f *testing.F) {
+	for _, s := range [][2]string{
+		{TypeMediaPublish, `{"sdp":"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"}`},
+		{TypeMediaPublish, `{"sdp":"garbage","kinds":{"0":"mic"}}`},
+		{TypeMediaAnswer, `{"target":"subscribe","sdp":"v=0"}`},
+		{TypeMediaCandidate, `{"target":"publish","candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0"}`},
+		{TypeMediaCandidate, `{"target":"subscribe","candidate":"nonsense","sdpMLineIndex":70000}`},
+		{TypeMediaState, `{"audio":true,"video":true,"screen":false}`},
+		{TypeMediaLayer, `{"trackId":"camera-1","width":320,"height":180}`},
+		{TypeMediaRestart, ``},
+	} {
+		f.Add(s[0], []byte(s[1]))
+	}
+	s, err := sfu.New(sfu.Config{ListenIP: "127.0.0.1", IncludeLoopback: true, ICETCPPort: -1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	mgr := room.NewManager(room.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store.NewMemory(nil), nil)
+	mt, _, err := mgr.Create(ctx, room.Settings{MeetingID: "fuzz", Name: "Fuzz", AttendeePW: "a", ModeratorPW: "m",
+		Lock: room.LockSettings{DisableCam: true}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	mgr.Attach(ctx, mt.Key, room.Identity{ParticipantID: "mod", Name: "M", Role: room.Moderator}, room.ListenerFunc(func(room.Event) {}))
+	member, err := mgr.Attach(ctx, mt.Key, room.Identity{ParticipantID: "vera", Name: "V", Role: room.Viewer}, room.ListenerFunc(func(room.Event) {}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	fc := &fakeConn{m: member, sent: make(chan string, 16)}
+	media := NewMedia(s, "127.0.0.1", nil)
+	h, _ := media.Open(ctx, fc)
+	snap, err := member.Snapshot(ctx)
+	if err != nil {
+		f.Fatal(err)
+	}
+	h.(Welcomer).Welcomed(ctx, snap)
+	defer h.Close()
+	f.Fuzz(func(t *testing.T, typ string, data []byte) {
+		before, _ := member.Self()
+		err := h.Handle(ctx, typ, data)
+		if err == nil {
+			return
+		}
+		switch code := codeOf(err); code {
+		case CodeBadRequest, CodeForbidden, CodeRateLimited, CodeUnknownType:
+		default:
+			t.Fatalf("%s %q: error %v has code %s", typ, data, err, code)
+		}
+		if after, _ := member.Self(); after != before {
+			t.Fatalf("%s %q refused (%v) but changed %+v to %+v", typ, data, err, before, after)
+		}
 	})
 }
