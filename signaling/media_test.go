@@ -502,3 +502,39 @@ func FuzzMediaMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestMediaConfigTURN: with the built-in TURN server on, each participant
+// gets its own short-lived credentials for it, and no other server.
+func TestMediaConfigTURN(t *testing.T) {
+	s, err := sfu.New(sfu.Config{ListenIP: "127.0.0.1", IncludeLoopback: true, ICETCPPort: -1,
+		TURN: sfu.TURNConfig{Enabled: true, Realm: "127.0.0.1", Secret: "0123456789abcdef0123"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	e := newEnv(t, func(o *Options, _ *httptest.Server) {
+		o.Extensions = []Extension{NewMedia(s, "meet.example.org", nil)}
+	})
+	var creds []string
+	for _, name := range []string{"Maria", "Vera"} {
+		role := room.Viewer
+		if name == "Maria" {
+			role = room.Moderator
+		}
+		c := e.dial(e.join(name, role))
+		welcomeOfMsg(t, c)
+		cfg := decodeData[MediaConfig](t, c.expect(TypeMediaConfig, nil))
+		if len(cfg.ICEServers) != 1 || cfg.ICEServers[0].Username == "" || cfg.ICEServers[0].Credential == "" {
+			t.Fatalf("media.config %+v: want one TURN server with credentials", cfg)
+		}
+		for _, u := range cfg.ICEServers[0].URLs {
+			if !strings.HasPrefix(u, "turn:meet.example.org:") {
+				t.Errorf("ICE server URL %q does not name this server", u)
+			}
+		}
+		creds = append(creds, cfg.ICEServers[0].Username)
+	}
+	if creds[0] == creds[1] {
+		t.Errorf("two participants share TURN credentials %q", creds[0])
+	}
+}
