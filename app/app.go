@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"aula/dialin"
 	"aula/room"
 	"aula/sfu"
 	"aula/signaling"
@@ -37,6 +38,7 @@ type App struct {
 	sig   *signaling.Server
 	sfu   *sfu.SFU
 	media *signaling.Media
+	gw    *dialin.Gateway
 	srv   *http.Server
 	ln    net.Listener
 	url   *url.URL
@@ -97,9 +99,15 @@ func (a *App) Start() error {
 		ln.Close()
 		return err
 	}
+	if err := a.startDialin(); err != nil {
+		ln.Close()
+		a.sfu.Close()
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerMediaMetrics(reg, a.sfu, a.media)
+	registerDialinMetrics(reg, a.gw)
 	a.sig = signaling.New(signaling.Options{
 		Manager:        a.mgr,
 		AllowedOrigins: []string{a.url.Scheme + "://" + a.url.Host},
@@ -119,6 +127,7 @@ func (a *App) Start() error {
 	})
 	if err != nil {
 		ln.Close()
+		a.closeDialin()
 		a.sfu.Close()
 		return err
 	}
@@ -180,6 +189,9 @@ func (a *App) Close(ctx context.Context) error {
 		a.cancel()
 	}
 	a.wg.Wait()
+	// After the meetings ended (their callers heard so); any call still
+	// up is hung up here.
+	err = errors.Join(err, a.closeDialin())
 	if a.sfu != nil {
 		err = errors.Join(err, a.sfu.Close())
 	}

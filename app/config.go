@@ -40,6 +40,27 @@ type Config struct {
 	LogLevel string `name:"log-level" json:"log_level"`
 	// SIPAddr is the listen address of the SIP gateway; empty: no dial-in.
 	SIPAddr string `name:"sip-addr" json:"sip_addr"`
+	// SIPTrunks are the networks of the operator's SIP trunk (comma-separated
+	// CIDRs or addresses); calls from there need no password. With neither
+	// trunks nor SIPUser only loopback may call.
+	SIPTrunks string `name:"sip-trunks" json:"sip_trunks"`
+	// SIPUser and SIPPassword let calls from elsewhere in with SIP digest
+	// authentication (both or neither).
+	SIPUser     string `name:"sip-user" json:"sip_user"`
+	SIPPassword string `name:"sip-password" json:"sip_password"`
+	// SIPLanguage is the language of the phone prompts: en or de.
+	SIPLanguage string `name:"sip-language" json:"sip_language"`
+	// SIPPublicIP is announced to the trunk in Contact and SDP (NAT 1:1);
+	// required when SIPAddr listens on all interfaces.
+	SIPPublicIP string `name:"sip-public-ip" json:"sip_public_ip"`
+	// SIPRTPPorts is the UDP port range of call audio, one port per call
+	// (default 20000-29999).
+	SIPRTPPorts string `name:"sip-rtp-ports" json:"sip_rtp_ports"`
+	// SIPTLSAddr, SIPTLSCert and SIPTLSKey serve SIP over TLS (sips) too,
+	// with a PEM certificate and key.
+	SIPTLSAddr string `name:"sip-tls-addr" json:"sip_tls_addr"`
+	SIPTLSCert string `name:"sip-tls-cert" json:"sip_tls_cert"`
+	SIPTLSKey  string `name:"sip-tls-key" json:"sip_tls_key"`
 	// DialNumber is the phone number shown in rooms for dial-in (BBB dialNumber default).
 	DialNumber string `name:"dial-number" json:"dial_number"`
 	// ReconnectGrace keeps a dropped participant's place this long.
@@ -78,6 +99,7 @@ func Defaults() Config {
 		StoreTTL:       10 * time.Minute,
 		Demo:           true,
 		TURN:           "off",
+		SIPLanguage:    "en",
 	}
 }
 
@@ -169,6 +191,15 @@ var fieldHelp = map[string]string{
 	"log-dir":         "directory for the server log (JSON lines)",
 	"log-level":       "debug, info, warn or error",
 	"sip-addr":        "SIP gateway listen address; empty: no dial-in",
+	"sip-trunks":      "SIP trunk networks allowed to call (comma-separated CIDRs)",
+	"sip-user":        "SIP digest user for calls from outside the trunks",
+	"sip-password":    "SIP digest password (with sip-user)",
+	"sip-language":    "language of the phone prompts: en or de",
+	"sip-public-ip":   "IP address announced to the SIP trunk (NAT 1:1)",
+	"sip-rtp-ports":   "UDP port range of call audio, e.g. 20000-20999",
+	"sip-tls-addr":    "SIP over TLS listen address",
+	"sip-tls-cert":    "SIP over TLS certificate file (PEM)",
+	"sip-tls-key":     "SIP over TLS key file (PEM)",
 	"dial-number":     "dial-in phone number shown in rooms",
 	"reconnect-grace": "how long a dropped participant keeps their place",
 	"store-ttl":       "TTL of every store key (refreshed while a meeting runs)",
@@ -259,6 +290,7 @@ func (c *Config) Validate() error {
 			bad("sip-addr", "%q is not host:port", c.SIPAddr)
 		}
 	}
+	c.validateSIP(bad)
 	for _, r := range c.DialNumber {
 		if !strings.ContainsRune("0123456789+-() /", r) {
 			bad("dial-number", "%q may contain only digits, spaces and + - ( ) /", c.DialNumber)

@@ -142,6 +142,7 @@ func (c *call) run() {
 		c.dlg.Close()
 		return
 	}
+	c.g.stats.accepted.Add(1)
 	c.lastRTP = time.Now()
 	c.startPIN(promptWelcome)
 	byeSent := c.loop()
@@ -384,6 +385,7 @@ func (c *call) onChecked(r checkResult) {
 		return
 	}
 	c.tries++
+	c.g.stats.pinFailures.Add(1)
 	callerOK := c.callerKey == "" || c.g.callerLim.take(c.callerKey)
 	sourceOK := c.g.sourceLim.take(c.source.String())
 	if c.tries >= c.g.cfg.PINTries || !callerOK || !sourceOK {
@@ -449,6 +451,14 @@ func (c *call) enterRoom(unmute bool) {
 	if unmute {
 		c.setSending(true)
 	}
+	c.applyMute()
+}
+
+// applyMute tells a Muter media whether the caller is heard.
+func (c *call) applyMute() {
+	if m, ok := c.media.(Muter); ok {
+		m.SetMuted(!c.sending)
+	}
 }
 
 func (c *call) setSending(on bool) bool {
@@ -459,6 +469,7 @@ func (c *call) setSending(on bool) bool {
 		return false
 	}
 	c.sending = on
+	c.applyMute()
 	return true
 }
 
@@ -495,6 +506,7 @@ func (c *call) onEvent(e room.Event) {
 			c.play(promptMuted, nil)
 		}
 		c.sending = on
+		c.applyMute()
 	case room.EventRemoved, room.EventReplaced:
 		c.log.Info("caller removed from the room", "event", string(e.Type))
 		c.roomEnded = true // nothing left to detach

@@ -187,6 +187,7 @@ type Gateway struct {
 	hasher    *callerHasher
 	callerLim *limiter
 	sourceLim *limiter
+	stats     counters
 
 	mu     sync.Mutex
 	calls  map[string]*call // by dialog ID
@@ -445,6 +446,9 @@ func (g *Gateway) respond(req *sip.Request, tx sip.ServerTransaction, code int, 
 }
 
 func (g *Gateway) respondErr(req *sip.Request, tx sip.ServerTransaction, err error) {
+	if req.IsInvite() {
+		g.stats.refused.Add(1)
+	}
 	code, reason := sipStatus(err)
 	g.respond(req, tx, code, reason)
 }
