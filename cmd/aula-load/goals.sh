@@ -11,7 +11,8 @@
 # adds aula-load flags (e.g. -cpuprofile FILE). Each run first waits (up
 # to QUIET_WAIT=300 s) until the machine is below QUIET_BUSY=10 % busy, as
 # other work on the two cores changes the figures a lot; the report's
-# "other CPU %" column shows what still ran beside.
+# "other CPU %" column shows what still ran beside. NICE=-10 (as root)
+# runs server and generator ahead of such background work.
 set -eu
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/aula-load}
@@ -45,7 +46,7 @@ run() { # name, then aula-load flags
 	quiet
 	name=$1
 	shift
-	AULA_SECRET=$SECRET "$AULA_BIN" -demo=false -http-addr 127.0.0.1:$PORT \
+	AULA_SECRET=$SECRET nice -n "${NICE:-0}" "$AULA_BIN" -demo=false -http-addr 127.0.0.1:$PORT \
 		-rtc-udp-port $((PORT + 2)) -rtc-tcp-port -1 -data-dir "$OUT/data" \
 		-log-level warn >"$OUT/$name.server.log" 2>&1 &
 	pid=$!
@@ -56,7 +57,7 @@ run() { # name, then aula-load flags
 		sleep 0.1
 	done
 	echo "== $name: aula-load $*" >&2
-	"$OUT/aula-load" -url "http://127.0.0.1:$PORT" -secret "$SECRET" \
+	nice -n "${NICE:-0}" "$OUT/aula-load" -url "http://127.0.0.1:$PORT" -secret "$SECRET" \
 		-duration "$DURATION" -json "$OUT/$name.json" ${LOADFLAGS:-} "$@" | sed -n 3p || true
 	kill -TERM $pid
 	wait $pid || true
