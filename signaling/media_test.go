@@ -538,3 +538,24 @@ func TestMediaConfigTURN(t *testing.T) {
 		t.Errorf("two participants share TURN credentials %q", creds[0])
 	}
 }
+
+// TestSpeakingRespectsHiddenList: media.speaking reaches only those who
+// may see the speaker.
+func TestSpeakingRespectsHiddenList(t *testing.T) {
+	for _, hidden := range []bool{false, true} {
+		r := &mediaRoom{lock: room.LockSettings{HideUserList: hidden},
+			roles: map[string]room.Role{"m": room.Moderator, "a": room.Viewer, "b": room.Viewer},
+			conns: map[string]*mediaConn{}}
+		got := map[string]*fakeConn{}
+		for id := range r.roles {
+			got[id] = &fakeConn{sent: make(chan string, 4)}
+			r.conns[id] = &mediaConn{c: got[id], id: id}
+		}
+		r.speaking("a", true)
+		for id, want := range map[string]bool{"m": true, "a": true, "b": !hidden} {
+			if n := len(got[id].sent); (n == 1) != want {
+				t.Errorf("hidden list %v: %s got %d media.speaking about a viewer, want %v", hidden, id, n, want)
+			}
+		}
+	}
+}
