@@ -118,18 +118,12 @@ func (c *mediaCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.keyframes, st.KeyframeRequests)
 	buckets := make(map[float64]uint64, len(sfu.LatencyBuckets))
 	var count uint64
-	var sum float64
 	for i, n := range st.Latency {
 		count += n
 		if i < len(sfu.LatencyBuckets) {
 			buckets[sfu.LatencyBuckets[i].Seconds()] = count
-			// The SFU keeps counts per bucket only: estimate the sum from
-			// the bucket's upper bound (an upper bound of the true sum).
-			sum += float64(n) * sfu.LatencyBuckets[i].Seconds()
-		} else {
-			sum += float64(n) * sfu.LatencyBuckets[len(sfu.LatencyBuckets)-1].Seconds()
 		}
 	}
-	ch <- prometheus.MustNewConstHistogram(c.latency, count, sum, buckets)
+	ch <- prometheus.MustNewConstHistogram(c.latency, count, st.LatencySum.Seconds(), buckets)
 	ch <- prometheus.MustNewConstMetric(c.participants, prometheus.GaugeValue, float64(c.media.Peers()))
 }
