@@ -64,9 +64,26 @@ func TestExtensionAddsMessageTypes(t *testing.T) {
 	mod, viewer, _, _ := twoInRoom(t, e)
 
 	mod.send("echo.say", "e1", echoSay{Text: "hi"})
-	mod.expect(TypeAck, errorWithRef("e1"))
-	if got := decodeData[echoSay](t, mod.expect("echo.said", nil)); got.Text != "hi!" {
-		t.Errorf("echo.said %+v", got)
+	// The echo is sent from another goroutine: it may come before or
+	// after the ack.
+	var acked, echoed bool
+	echoDeadline := time.After(waitFor)
+	for !acked || !echoed {
+		var m Envelope
+		select {
+		case m = <-mod.msgs:
+		case <-echoDeadline:
+			t.Fatalf("ack %v, echo.said %v within %v", acked, echoed, waitFor)
+		}
+		switch {
+		case m.Type == TypeAck && m.Ref == "e1":
+			acked = true
+		case m.Type == "echo.said":
+			echoed = true
+			if got := decodeData[echoSay](t, m); got.Text != "hi!" {
+				t.Errorf("echo.said %+v", got)
+			}
+		}
 	}
 	tests := []struct {
 		name string

@@ -506,8 +506,17 @@ func FuzzMediaMessage(f *testing.F) {
 // TestMediaConfigTURN: with the built-in TURN server on, each participant
 // gets its own short-lived credentials for it, and no other server.
 func TestMediaConfigTURN(t *testing.T) {
-	s, err := sfu.New(sfu.Config{ListenIP: "127.0.0.1", IncludeLoopback: true, ICETCPPort: -1,
-		TURN: sfu.TURNConfig{Enabled: true, Realm: "127.0.0.1", Secret: "0123456789abcdef0123"}})
+	var s *sfu.SFU
+	var err error
+	// The TURN server takes an ephemeral UDP port and the same number for
+	// TCP, which another process may hold: try again on a clash.
+	for range 5 {
+		s, err = sfu.New(sfu.Config{ListenIP: "127.0.0.1", IncludeLoopback: true, ICETCPPort: -1,
+			TURN: sfu.TURNConfig{Enabled: true, Realm: "127.0.0.1", Secret: "0123456789abcdef0123"}})
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
