@@ -401,3 +401,70 @@ func freeUDPPort(t *testing.T) int {
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
+
+// TestDialinPolicyAndMute: "participants cannot see each other" holds for
+// callers as for browsers (the caller hears the moderator but not the
+// viewer, the viewer does not hear the caller, the moderator does), and a
+// moderator's mute stops the caller's voice in the room.
+func TestDialinPolicyAndMute(t *testing.T) {
+	a, _ := startDialinServer(t, "")
+	base := a.URL()
+	meetingID := "hidden-" + room.NewID()
+	pin := freePIN(t, a)
+	b := apiGet(t, nil, base, "create", url.Values{
+		"meetingID": {meetingID}, "name": {"Exam"}, "voiceBridge": {pin},
+		"attendeePW": {"ap-secret"}, "moderatorPW": {"mp-secret"}, "lockSettingsHideUserList": {"true"},
+	})
+	if !bytes.Contains(b, []byte("SUCCESS")) {
+		t.Fatalf("create: %s", b)
+	}
+	trainer := joinPion(t, base, meetingID, "Trainer Tina", room.Moderator, true)
+	student := joinPion(t, base, meetingID, "Student Sam", room.Viewer, true)
+	trainer.speak(1000)
+	student.speak(1500)
+
+	caller := dialPhone(t, a, siptest.Options{From: callerFrom})
+	caller.Digits4733(pin + "#")
+	var callerID string
+	waitFor(t, 15*time.Second, "the caller in the room", func() bool {
+		for _, p := range mustParticipants(t, a, meetingID) {
+			if p.Kind == room.Phone && p.InRoom {
+				callerID = p.ID
+				return true
+			}
+		}
+		return false
+	})
+	caller.SetSource(siptest.Tone(600, 8000))
+
+	waitFor(t, 15*time.Second, "the moderator hears the caller", func() bool {
+		pcm, n := trainer.heard(callerID)
+		return n >= 50 && len(pcm) == roomFrame && share32(pcm, 600) > 0.6
+	})
+	waitFor(t, 15*time.Second, "the caller hears the moderator", func() bool {
+		return share16(caller.LastPCM(160), 1000) > 0.6
+	})
+	if s := share16(caller.LastPCM(1600), 1500); s > 0.1 {
+		t.Errorf("the caller hears the viewer although participants cannot see each other (1500 Hz share %.2f)", s)
+	}
+	if _, n := student.heard(callerID); n > 0 {
+		t.Errorf("the viewer received %d frames of the caller although participants cannot see each other", n)
+	}
+
+	// The moderator mutes the caller: its voice stops reaching the room.
+	trainer.send("participant.mute", map[string]string{"id": callerID})
+	_, last := trainer.heard(callerID)
+	since := time.Now()
+	waitFor(t, 10*time.Second, "the caller's voice stops after the moderator's mute", func() bool {
+		_, n := trainer.heard(callerID)
+		if n != last {
+			last, since = n, time.Now()
+			return false
+		}
+		return time.Since(since) >= time.Second
+	})
+	mi := getInfo(t, nil, base, meetingID)
+	if at, ok := mi.attendee("Phone \u00b7\u00b7\u00b7789"); !ok || !at.HasJoinedVoice {
+		t.Errorf("muted caller = %+v, %v; a muted caller is still in the voice conference", at, ok)
+	}
+}
