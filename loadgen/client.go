@@ -191,6 +191,11 @@ func (c *client) answer(o mediaOffer) error {
 			return fmt.Errorf("subscribe PeerConnection: %w", err)
 		}
 		pc.OnTrack(c.onTrack)
+		pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+			if s == webrtc.PeerConnectionStateFailed && !c.g.stopping.Load() {
+				c.fail(fmt.Errorf("%w: subscribe connection failed", ErrNoMedia))
+			}
+		})
 		c.sub = pc
 	}
 	pc := c.sub

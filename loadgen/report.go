@@ -18,7 +18,8 @@ type Result struct {
 	Subscribers     int     `json:"subscribers"`
 	VideoLayer      string  `json:"videoLayer,omitempty"`
 	WindowSeconds   float64 `json:"windowSeconds"`
-	Failed          int     `json:"failedClients"`
+	Failed          int     `json:"failedClients"` // failed to join or later
+	JoinFailed      int     `json:"joinFailed"`    // subscribers that never got in
 
 	// Server, from /metrics.
 	PacketsPerSecond   float64 `json:"forwardedPacketsPerSecond"`
@@ -132,9 +133,13 @@ func (r *Result) MarkdownRow() string {
 	if r.VideoPublishers == 0 {
 		layer = "–"
 	}
+	subs := fmt.Sprint(r.Subscribers)
+	if r.Failed > 0 {
+		subs += fmt.Sprintf(" (%d failed)", r.Failed)
+	}
 	cells := []string{
 		fmt.Sprintf("%d+%d", r.AudioPublishers, r.VideoPublishers),
-		fmt.Sprint(r.Subscribers),
+		subs,
 		layer,
 		fmt.Sprintf("%.0f", r.PacketsPerSecond),
 		fmt.Sprintf("%.1f", r.MbitPerSecond),
