@@ -223,31 +223,43 @@ func RunCalls(ctx context.Context, o CallOptions) (*CallResult, error) {
 	}
 	log.Info("calls placed", "n", o.Calls)
 
-	// Wait until every caller is counted in the room.
+	// Wait until every caller is counted in the room, noting when each
+	// one's masked name ("Phone ···007") first shows with voice: the join
+	// time from INVITE, the gateway's fixed PIN answer time (300 ms) and
+	// the poll interval included.
 	deadline := time.Now().Add(30 * time.Second)
+	seen := map[string]time.Time{}
 	var joined int
 	for {
-		n, err := voiceCount(ctx, a, meetingID)
+		n, names, err := voiceCount(ctx, a, meetingID)
 		if err != nil {
 			return nil, err
 		}
+		now := time.Now()
+		for _, name := range names {
+			if _, ok := seen[name]; !ok {
+				seen[name] = now
+			}
+		}
 		joined = n
-		if n >= o.Calls || time.Now().After(deadline) {
+		if n >= o.Calls || now.After(deadline) {
 			break
 		}
 		if err := sleep(ctx, 50*time.Millisecond); err != nil {
 			return nil, err
 		}
 	}
-	joinedAt := time.Now()
 	if joined < o.Calls {
 		return nil, fmt.Errorf("%w: only %d of %d callers reached the room", ErrJoin, joined, o.Calls)
 	}
-	// Join time per call is bounded by the moment all were counted; the
-	// gateway's fixed PIN answer time (300 ms) is part of it.
-	joins := make([]float64, o.Calls)
+	var joins []float64
 	for i, t := range joinStart {
-		joins[i] = ms(joinedAt.Sub(t))
+		if at, ok := seen[fmt.Sprintf("Phone \u00b7\u00b7\u00b7%03d", i%1000)]; ok && o.Calls <= 1000 {
+			joins = append(joins, ms(at.Sub(t)))
+		}
+	}
+	if len(joins) == 0 {
+		joins = []float64{0}
 	}
 	sort.Float64s(joins)
 
@@ -302,25 +314,36 @@ func createWithPIN(ctx context.Context, a *api, meetingID string) (string, error
 	return "", err
 }
 
-// voiceCount is getMeetingInfo's voiceParticipantCount.
-func voiceCount(ctx context.Context, a *api, meetingID string) (int, error) {
+// voiceCount is getMeetingInfo's voiceParticipantCount and the names of
+// the attendees with voice.
+func voiceCount(ctx context.Context, a *api, meetingID string) (int, []string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.url("getMeetingInfo", url.Values{"meetingID": {meetingID}}), nil)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%w: getMeetingInfo: %v", ErrAPI, err)
+		return 0, nil, fmt.Errorf("%w: getMeetingInfo: %v", ErrAPI, err)
 	}
 	defer resp.Body.Close()
 	var r struct {
 		ReturnCode string `xml:"returncode"`
 		Voice      int    `xml:"voiceParticipantCount"`
+		Attendees  []struct {
+			Name  string `xml:"fullName"`
+			Voice bool   `xml:"hasJoinedVoice"`
+		} `xml:"attendees>attendee"`
 	}
 	if err := xml.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&r); err != nil || r.ReturnCode != "SUCCESS" {
-		return 0, fmt.Errorf("%w: getMeetingInfo: %s %v", ErrAPI, r.ReturnCode, err)
+		return 0, nil, fmt.Errorf("%w: getMeetingInfo: %s %v", ErrAPI, r.ReturnCode, err)
 	}
-	return r.Voice, nil
+	var names []string
+	for _, at := range r.Attendees {
+		if at.Voice {
+			names = append(names, at.Name)
+		}
+	}
+	return r.Voice, names, nil
 }
 
 // cpuOver measures the server's CPU (cores) over d.
