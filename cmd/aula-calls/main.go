@@ -57,6 +57,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) (i
 	}
 	if *verbose {
 		o.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	} else {
+		// The phones' SIP stack logs to the default logger; its warnings on
+		// hang-up are noise here.
+		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
