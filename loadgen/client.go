@@ -219,6 +219,7 @@ func (c *client) answer(o mediaOffer) error {
 	if err := c.ws.send("media.answer", mediaAnswer{Target: "subscribe", SDP: pc.LocalDescription().SDP}); err != nil {
 		return err
 	}
+	c.g.offers.Add(1)
 	// Tell the server the size we "display" each camera at, as the web
 	// client does, so it picks the simulcast layer.
 	if w, h, ok := c.g.displaySize(c.idx); ok {

@@ -48,11 +48,18 @@ type Result struct {
 	JoinP99Millis     float64 `json:"joinP99Millis"`
 	GeneratorCPUPerct float64 `json:"generatorCpuPercent"` // of one core
 
-	// Machine, from /proc: all cores' busy time (100 per core), what of
-	// it neither the server nor the generator used (other processes, the
-	// kernel's softirq work), and UDP datagrams the kernel dropped for
+	// SubscribeOffers counts the subscribe offers all clients answered
+	// during the whole run (joins included): about one per subscriber
+	// when the server renegotiates only what changed.
+	SubscribeOffers int64 `json:"subscribeOffers"`
+
+	// Machine, from /proc: all cores' busy time (100 per core), the part
+	// of it in softirq (on loopback mostly delivering our own packets,
+	// charged to no process), what remains beside the server and the
+	// generator (other processes), and UDP datagrams the kernel dropped for
 	// full socket buffers, on either side of loopback.
 	MachineCPUPercent float64 `json:"machineCpuPercent"`
+	SoftirqCPUPercent float64 `json:"softirqCpuPercent"`
 	OtherCPUPercent   float64 `json:"otherCpuPercent"`
 	UDPRcvbufErrors   uint64  `json:"udpRcvbufErrors"`
 }

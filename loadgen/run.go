@@ -114,6 +114,7 @@ type gen struct {
 	measuring atomic.Bool
 	stopping  atomic.Bool
 	latency   histogram
+	offers    atomic.Int64 // subscribe offers answered, all clients
 
 	mu   sync.Mutex
 	pubs []*publisher
@@ -243,7 +244,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := g.result(idle, before, after, cpu1-cpu0, pubs, subs)
 	res.MachineCPUPercent = (sys1.busy - sys0.busy).Seconds() / res.WindowSeconds * 100
-	res.OtherCPUPercent = max(res.MachineCPUPercent-res.ServerCPUPercent-res.GeneratorCPUPerct, 0)
+	res.SoftirqCPUPercent = (sys1.softirq - sys0.softirq).Seconds() / res.WindowSeconds * 100
+	res.OtherCPUPercent = max(res.MachineCPUPercent-res.ServerCPUPercent-res.GeneratorCPUPerct-res.SoftirqCPUPercent, 0)
+	res.SubscribeOffers = g.offers.Load()
 	res.UDPRcvbufErrors = sys1.rcvbufErrors - sys0.rcvbufErrors
 	res.JoinFailed = joinFailed
 	for _, c := range clients {

@@ -15,6 +15,7 @@ import (
 // the generator's. Zero where /proc is unreadable (not Linux).
 type sysStat struct {
 	busy         time.Duration
+	softirq      time.Duration // part of busy: mostly loopback packet delivery
 	rcvbufErrors uint64
 }
 
@@ -35,6 +36,9 @@ func readSysStat() sysStat {
 				n, _ := strconv.ParseUint(v, 10, 64)
 				if i <= 8 {
 					s.busy += time.Duration(n) * time.Second / clockTick
+				}
+				if i == 7 {
+					s.softirq = time.Duration(n) * time.Second / clockTick
 				}
 			}
 		}
