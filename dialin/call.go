@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -70,6 +71,7 @@ type call struct {
 	hangupNow    bool
 	meetingKey   string
 	member       *room.Member
+	self         atomic.Pointer[string] // the participant ID, set before Attach (read by Notify)
 	media        Media
 	mix          *mixer
 	enc          *opusEncoder
@@ -109,10 +111,20 @@ func (c *call) infoDigit(d byte) {
 	}
 }
 
-// Notify is the room.Listener of the caller's participant. A full queue
-// means the call loop is stuck; the call is ended rather than the room
-// blocked.
+// Notify is the room.Listener of the caller's participant. A phone has
+// no roster and no chat, so only events about the caller themself are
+// queued: a class arriving or leaving at once must not fill the queue. A
+// full queue means the call loop is stuck; the call is ended rather than
+// the room blocked.
 func (c *call) Notify(e room.Event) {
+	switch e.Type {
+	case room.EventJoined, room.EventLeft, room.EventChat:
+		return
+	case room.EventUpdated:
+		if self := c.self.Load(); e.Participant == nil || self == nil || e.Participant.ID != *self {
+			return
+		}
+	}
 	select {
 	case c.events <- e:
 	default:
@@ -404,6 +416,7 @@ func (c *call) join(key string) bool {
 	name, userID := c.g.secrets.identity(key, c.digits, c.withheld)
 	c.digits = ""
 	id := room.Identity{ParticipantID: room.NewID(), Name: name, Role: room.Viewer, Kind: room.Phone, UserID: userID}
+	c.self.Store(&id.ParticipantID)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	m, err := c.g.mgr.Attach(ctx, key, id, c)
@@ -412,6 +425,9 @@ func (c *call) join(key string) bool {
 		return false
 	}
 	c.member, c.meetingKey = m, key
+	// Attach may keep an earlier participant of the same phone (a redial).
+	mid := m.ID()
+	c.self.Store(&mid)
 	c.log = c.log.With("meeting", key, "participant", m.ID())
 	snap, err := m.Snapshot(ctx)
 	if err != nil {
