@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/pion/rtp"
@@ -158,5 +159,60 @@ func TestForwardRewritesPerSubscriber(t *testing.T) {
 		if d.sent.Load() != 5 {
 			t.Errorf("subscriber %d got %d packets, want 5", i, d.sent.Load())
 		}
+	}
+}
+
+// BenchmarkForwardQueued is BenchmarkForward with the writers on their own
+// goroutines, as in the server: it adds the hand-off through each
+// subscriber's queue and the writer wake-ups. Packets are paced so that no
+// queue overflows (a benchmark must not measure drops).
+func BenchmarkForwardQueued(b *testing.B) {
+	for _, n := range []int{10, 100, 500} {
+		b.Run(fmt.Sprintf("video/subscribers=%d", n), func(b *testing.B) {
+			f := newFanout(n, true)
+			for _, s := range f.subs {
+				go s.w.run()
+			}
+			defer func() {
+				for _, s := range f.subs {
+					s.w.stop()
+				}
+			}()
+			seq := uint16(0)
+			feed := func() {
+				p := getPacket()
+				p.n = copy(p.buf[:], f.raw)
+				p.buf[2], p.buf[3] = byte(seq>>8), byte(seq)
+				f.up.ingest(p, f.layer, &f.st, int64(seq)+1)
+				seq++
+			}
+			for i := 0; i <= videoCacheSize; i++ {
+				feed()
+			}
+			for f.up.stats.packetsOut.Load()+f.up.stats.dropped.Load() < uint64(videoCacheSize+1)*uint64(n) {
+				runtime.Gosched() // the warm-up drains
+			}
+			base := f.up.stats.packetsOut.Load()
+			b.ReportAllocs()
+			b.ResetTimer()
+			st := f.up.stats
+			for i := 0; i < b.N; i++ {
+				for _, s := range f.subs {
+					for len(s.w.ch) > writerQueue/2 {
+						runtime.Gosched()
+					}
+				}
+				feed()
+			}
+			want := base + uint64(b.N)*uint64(n)
+			for st.packetsOut.Load()+st.dropped.Load() < want {
+				runtime.Gosched()
+			}
+			b.StopTimer()
+			if d := f.up.stats.dropped.Load(); d != 0 {
+				b.Fatalf("%d packets dropped", d)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/fwd")
+		})
 	}
 }
