@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/pion/transport/v5"
 )
 
 // Config is the SFU's part of Aula's configuration. The app layer fills it
@@ -31,6 +33,11 @@ type Config struct {
 	TURN TURNConfig
 	// Logger receives the SFU's and Pion's logs; nil discards them.
 	Logger *slog.Logger
+
+	// net replaces the OS network (tests run the SFU on Pion's vnet to
+	// lose packets on the wire). Only the media UDP port uses it: ICE-TCP
+	// and TURN must be off.
+	net transport.Net
 }
 
 // TURNConfig configures the built-in TURN server.

@@ -74,6 +74,15 @@ func New(cfg Config) (*SFU, error) {
 func (s *SFU) listen() error {
 	plog := pionLogs{s.log}.NewLogger("mux")
 	ip := net.ParseIP(s.cfg.ListenIP)
+	if s.cfg.net != nil {
+		c, err := s.cfg.net.ListenUDP("udp4", &net.UDPAddr{IP: ip, Port: s.cfg.UDPPort})
+		if err != nil {
+			return fmt.Errorf("sfu: media UDP port: %w", err)
+		}
+		s.udpConn = c
+		s.udpMux = webrtc.NewICEUDPMux(plog, c)
+		return nil
+	}
 	if ip != nil && !ip.IsUnspecified() {
 		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: s.cfg.UDPPort})
 		if err != nil {
@@ -115,6 +124,9 @@ func (s *SFU) settingEngine() (webrtc.SettingEngine, error) {
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(s.cfg.IncludeLoopback)
 	se.SetICEUDPMux(s.udpMux)
+	if s.cfg.net != nil {
+		se.SetNet(s.cfg.net)
+	}
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	if s.tcpMux != nil {
 		se.SetICETCPMux(s.tcpMux)
