@@ -63,7 +63,9 @@
 //
 // kinds tells the camera from the screen; unnamed audio is "mic", unnamed
 // video "camera". Simulcast rids q/h/f (or l/m/h, 0/1/2) are ordered by
-// name; other names must be listed lowest quality first.
+// name; other names must be listed lowest quality first. The server
+// ignores a=ssrc lines of m-sections with rids (Pion clients send both;
+// browsers send only rids), so layers are always found by rid.
 //
 // Switching a device off: the client stops the track (its light goes out),
 // removes it (pubPC.removeTrack) and publishes a new offer; the signaling
