@@ -4,7 +4,7 @@
 # and prints one Markdown row per scenario; JSON goes to $OUT/*.json.
 #
 #   cmd/aula-load/goals.sh            # all scenarios
-#   cmd/aula-load/goals.sh audio500   # one of: audio500 video300 audio300
+#   cmd/aula-load/goals.sh audio500   # one of: audio500 video300 audio300 fanout300
 #
 # AULA_BIN may name a prebuilt server (e.g. one built with a profiling
 # overlay); DURATION sets the measurement window (default 30s); LOADFLAGS
@@ -67,3 +67,5 @@ want=${1:-all}
 [ "$want" != all ] && [ "$want" != audio500 ] || run audio500 -audio-publishers 5 -subscribers 500
 [ "$want" != all ] && [ "$want" != video300 ] || run video300 -video-publishers 2 -subscribers 300 -video-layer h
 [ "$want" != all ] && [ "$want" != audio300 ] || run audio300 -audio-publishers 5 -subscribers 300
+# Fan-out latency and CPU per packet at 300 subscribers with CPU to spare.
+[ "$want" != all ] && [ "$want" != fanout300 ] || run fanout300 -audio-publishers 1 -subscribers 300
