@@ -22,6 +22,12 @@ const (
 	EventReplaced EventType = "replaced"
 	// EventEnded: the meeting ended (Reason, LogoutURL set).
 	EventEnded EventType = "ended"
+	// EventDenied: a moderator refused to let the listener's own guest
+	// participant in; its session cannot enter again.
+	EventDenied EventType = "denied"
+	// EventWaiting: to moderators in the room, the guests now waiting for
+	// approval (Waiting set, possibly empty).
+	EventWaiting EventType = "waiting"
 )
 
 // End reasons, as shown to clients.
@@ -43,6 +49,9 @@ type Event struct {
 	Chat          *ChatMessage
 	Reason        string
 	LogoutURL     string
+	// Waiting is the whole list for EventWaiting, oldest first; shared
+	// between listeners, so read-only.
+	Waiting []Public
 }
 
 // Listener receives a participant's events. Notify is called without any

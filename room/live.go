@@ -22,6 +22,7 @@ type live struct {
 	mt        *Meeting
 	parts     map[string]*member
 	banned    map[string]bool
+	denied    map[string]bool // guests a moderator refused (guest.go)
 	ended     bool
 	gen       uint64
 	lastTouch time.Time
@@ -39,7 +40,7 @@ type delivery struct {
 }
 
 func newLive(m *Manager, mt *Meeting) *live {
-	return &live{mgr: m, mt: mt, parts: map[string]*member{}, banned: map[string]bool{}, lastTouch: m.cfg.Now()}
+	return &live{mgr: m, mt: mt, parts: map[string]*member{}, banned: map[string]bool{}, denied: map[string]bool{}, lastTouch: m.cfg.Now()}
 }
 
 // stateBanned names the feature state holding the IDs of participants a
@@ -114,6 +115,10 @@ func (l *live) attach(ctx context.Context, id Identity, lis Listener) (*Member, 
 		l.mu.Unlock()
 		return nil, ErrForbidden
 	}
+	if l.denied[id.ParticipantID] {
+		l.mu.Unlock()
+		return nil, ErrDenied
+	}
 	l.gen++
 	mem := l.parts[id.ParticipantID]
 	isNew := mem == nil
@@ -129,10 +134,11 @@ func (l *live) attach(ctx context.Context, id Identity, lis Listener) (*Member, 
 		p := &Participant{
 			ID: id.ParticipantID, UserID: id.UserID, Name: id.Name, AvatarURL: id.AvatarURL,
 			Role: id.Role, Kind: kind, Guest: id.Guest, JoinedAt: now,
-			InRoom: id.Role == Moderator || l.mt.Running(),
-			Muted:  l.mt.MuteOnStart,
-			Voice:  kind == Phone,
+			Muted: l.mt.MuteOnStart,
+			Voice: kind == Phone,
 		}
+		// A guest the policy asks about waits even in a running meeting.
+		p.InRoom = !l.awaitsApproval(p) && (id.Role == Moderator || l.mt.Running())
 		mem = &member{p: p}
 		l.parts[p.ID] = mem
 	} else if mem.l != nil && mem.l != lis {
@@ -147,7 +153,7 @@ func (l *live) attach(ctx context.Context, id Identity, lis Listener) (*Member, 
 		l.mt.StartTime = now
 		meetingChanged = true
 		for _, o := range l.parts {
-			if !o.p.InRoom {
+			if !o.p.InRoom && !l.awaitsApproval(o.p) {
 				o.p.InRoom = true
 				changed = append(changed, o.p)
 				if o.l != nil && o != mem {
@@ -186,6 +192,9 @@ func (l *live) attach(ctx context.Context, id Identity, lis Listener) (*Member, 
 		}
 		ds = l.broadcast(ds, p, Event{Type: typ, Participant: &pub})
 	}
+	if !mem.p.InRoom && l.awaitsApproval(mem.p) {
+		ds = l.waitingChanged(ds)
+	}
 	m := &Member{lv: l, id: mem.p.ID, gen: mem.gen}
 	l.mu.Unlock()
 	deliver(ds)
@@ -204,6 +213,8 @@ func (l *live) remove(ctx context.Context, ds []delivery, id string, ev EventTyp
 	}
 	if mem.p.InRoom {
 		ds = l.broadcast(ds, mem.p, Event{Type: EventLeft, ParticipantID: id})
+	} else if l.awaitsApproval(mem.p) {
+		ds = l.waitingChanged(ds)
 	}
 	return ds, l.mgr.store.DeleteParticipant(ctx, l.mt.Key, id)
 }
@@ -336,6 +347,13 @@ type Snapshot struct {
 	Self    Public
 	Roster  []Public
 	Chat    []ChatMessage
+	// Waiting lists the guests waiting for approval, oldest first; only
+	// for moderators in the room.
+	Waiting []Public
+	// AwaitingApproval is set in the lobby when one's own entry waits for
+	// a moderator's approval (a guest under ASK_MODERATOR), not merely for
+	// the meeting to start.
+	AwaitingApproval bool
 }
 
 // errStale marks calls from a replaced handle.
@@ -381,7 +399,11 @@ func (m *Member) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	s := &Snapshot{Meeting: *l.mt, Self: mem.p.Public()}
 	if !mem.p.InRoom {
+		s.AwaitingApproval = l.awaitsApproval(mem.p)
 		return s, nil
+	}
+	if mem.p.Role == Moderator {
+		s.Waiting = l.waitingList()
 	}
 	for _, o := range l.parts {
 		if o.p.InRoom && l.canSee(mem.p, o.p) {
@@ -686,6 +708,8 @@ func (m *Member) Detach(ctx context.Context) {
 		if mem.p.InRoom {
 			pub := mem.p.Public()
 			ds = l.broadcast(nil, mem.p, Event{Type: EventUpdated, Participant: &pub})
+		} else if l.awaitsApproval(mem.p) {
+			ds = l.waitingChanged(nil) // moderators see the guest went offline
 		}
 	}
 	l.mu.Unlock()

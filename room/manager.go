@@ -350,6 +350,14 @@ func (m *Manager) room(ctx context.Context, key string) (*live, error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
+	var denied []string
+	if b, err := m.store.GetState(ctx, key, stateDenied); err == nil {
+		if err := json.Unmarshal(b, &denied); err != nil {
+			m.log.Warn("read guest denials", "meeting", key, "err", err)
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if l := m.rooms[key]; l != nil {
@@ -358,6 +366,9 @@ func (m *Manager) room(ctx context.Context, key string) (*live, error) {
 	l := newLive(m, mt)
 	for _, id := range banned {
 		l.banned[id] = true
+	}
+	for _, id := range denied {
+		l.denied[id] = true
 	}
 	now := m.cfg.Now()
 	for _, p := range ps {

@@ -32,6 +32,9 @@ type Participant struct {
 	JoinedAt  time.Time `json:"joinedAt"`
 	// InRoom is false while the participant waits in the lobby.
 	InRoom bool `json:"inRoom"`
+	// Approved is set when a moderator let this guest in (guest policy
+	// ASK_MODERATOR). Kept in the store, never shown to clients.
+	Approved bool `json:"approved,omitempty"`
 	// Connected is false while a browser's connection is down (reconnect grace).
 	Connected    bool      `json:"connected"`
 	Disconnected time.Time `json:"disconnected,omitzero"`
