@@ -302,7 +302,11 @@ func (c *conn) refuse(err error) {
 	case errors.Is(err, room.ErrEnded), errors.Is(err, room.ErrNotFound):
 		c.send(TypeMeetingEnded, "", Ended{Reason: "ended"})
 		c.finish(CloseEnded, "meeting ended")
-	case errors.Is(err, room.ErrForbidden), errors.Is(err, room.ErrDenied):
+	case errors.Is(err, room.ErrDenied):
+		// A guest a moderator turned away, coming back with the same session.
+		c.send(TypeGuestDenied, "", nil)
+		c.finish(CloseDenied, "denied")
+	case errors.Is(err, room.ErrForbidden):
 		c.sendError("", err)
 		c.finish(CloseRemoved, "not allowed")
 	case errors.Is(err, room.ErrFull):
@@ -362,6 +366,15 @@ func (c *conn) onEvent(ctx context.Context, e room.Event) {
 	case room.EventRemoved:
 		c.send(TypeRemoved, "", nil)
 		c.finish(CloseRemoved, "removed")
+	case room.EventDenied:
+		c.send(TypeGuestDenied, "", nil)
+		c.finish(CloseDenied, "denied")
+	case room.EventWaiting:
+		w := e.Waiting
+		if w == nil {
+			w = []room.Public{}
+		}
+		c.send(TypeGuestWaiting, "", GuestWaiting{Waiting: w})
 	case room.EventReplaced:
 		c.send(TypeReplaced, "", nil)
 		c.finish(CloseReplaced, "replaced")
@@ -425,6 +438,12 @@ func (c *conn) handle(ctx context.Context, req Request) error {
 		return m.RaiseHand(ctx, *p.Up)
 	case *RoleSet:
 		return m.SetRole(ctx, p.ID, p.Role)
+	case *GuestAdmit:
+		if p.All {
+			_, err := m.AdmitAllGuests(ctx)
+			return err
+		}
+		return m.AdmitGuest(ctx, p.ID, *p.Allow)
 	case *Target:
 		switch req.Type {
 		case TypeHandLower:

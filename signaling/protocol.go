@@ -41,6 +41,7 @@ const (
 	TypeParticipantMute   = "participant.mute"   // Target (moderator)
 	TypeParticipantRemove = "participant.remove" // Target (moderator)
 	TypeMeetingEnd        = "meeting.end"        // no data (moderator)
+	TypeGuestAdmit        = "guest.admit"        // GuestAdmit (moderator)
 	TypeLeave             = "leave"              // no data
 	TypePing              = "ping"               // no data
 )
@@ -59,6 +60,8 @@ const (
 	TypeAck                = "ack"                 // no data; ref of the request
 	TypeError              = "error"               // Error
 	TypePong               = "pong"                // no data; ref of the ping
+	TypeGuestWaiting       = "guest.waiting"       // GuestWaiting (to moderators)
+	TypeGuestDenied        = "guest.denied"        // no data; the socket closes
 )
 
 // WebSocket close codes the server uses to tell the client whether to
@@ -68,6 +71,7 @@ const (
 	CloseRemoved  = 4003 // removed by a moderator, or refused
 	CloseReplaced = 4004 // the same participant connected elsewhere
 	CloseLeft     = 4005 // the participant left
+	CloseDenied   = 4006 // a moderator did not let the guest in
 	CloseFull     = 4009 // the meeting is full
 )
 
@@ -94,6 +98,27 @@ type RoleSet struct {
 	Role room.Role `json:"role"`
 }
 
+// GuestAdmit lets a waiting guest in (Allow true) or turns them away
+// (Allow false). With All set instead of an ID, it admits everyone waiting
+// (Allow must then be true).
+type GuestAdmit struct {
+	ID    string `json:"id,omitempty"`
+	All   bool   `json:"all,omitempty"`
+	Allow *bool  `json:"allow"`
+}
+
+// GuestWaiting is the whole list of guests waiting for a moderator's
+// approval, oldest first; sent to moderators whenever it changes.
+type GuestWaiting struct {
+	Waiting []room.Public `json:"waiting"`
+}
+
+// Lobby reasons: why a participant waits (Welcome.LobbyReason).
+const (
+	LobbyStart = "start" // until a moderator starts the meeting
+	LobbyGuest = "guest" // until a moderator lets this guest in
+)
+
 // MeetingInfo is what a participant learns about the meeting. Inside the
 // room it includes the dial-in number and PIN (and the welcome text, which
 // may contain them); in the lobby only the name.
@@ -118,6 +143,11 @@ type Welcome struct {
 	Chat       []room.ChatMessage `json:"chat"`
 	Lobby      bool               `json:"lobby"`
 	ServerTime time.Time          `json:"serverTime"`
+	// LobbyReason tells in the lobby what one waits for: LobbyStart or
+	// LobbyGuest. Empty inside the room.
+	LobbyReason string `json:"lobbyReason,omitempty"`
+	// Waiting lists the guests waiting for approval; moderators only.
+	Waiting []room.Public `json:"waiting,omitempty"`
 }
 
 // ParticipantMsg carries one participant's public state.
@@ -159,6 +189,8 @@ func payloadOf(typ string) (p any, known bool) {
 		return &Target{}, true
 	case TypeRoleSet:
 		return &RoleSet{}, true
+	case TypeGuestAdmit:
+		return &GuestAdmit{}, true
 	case TypeMeetingEnd, TypeLeave, TypePing:
 		return nil, true
 	}
@@ -241,6 +273,16 @@ func validate(p any) error {
 		if v.ID == "" {
 			return fmt.Errorf("id is missing")
 		}
+	case *GuestAdmit:
+		if v.Allow == nil {
+			return fmt.Errorf("allow is missing")
+		}
+		if (v.ID == "") == !v.All {
+			return fmt.Errorf("give either id or all")
+		}
+		if v.All && !*v.Allow {
+			return fmt.Errorf("all admits everyone: allow must be true")
+		}
 	case *RoleSet:
 		if v.ID == "" {
 			return fmt.Errorf("id is missing")
@@ -274,6 +316,7 @@ func welcomeOf(s *room.Snapshot, now time.Time) Welcome {
 		Lobby:      !s.Self.InRoom,
 		Roster:     s.Roster,
 		Chat:       s.Chat,
+		Waiting:    s.Waiting,
 		ServerTime: now.UTC(),
 		Meeting: MeetingInfo{
 			Name:    s.Meeting.Name,
@@ -285,6 +328,12 @@ func welcomeOf(s *room.Snapshot, now time.Time) Welcome {
 	}
 	if w.Chat == nil {
 		w.Chat = []room.ChatMessage{}
+	}
+	switch {
+	case w.Lobby && s.AwaitingApproval:
+		w.LobbyReason = LobbyGuest
+	case w.Lobby:
+		w.LobbyReason = LobbyStart
 	}
 	if !w.Lobby {
 		mt := &s.Meeting

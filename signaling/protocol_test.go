@@ -23,6 +23,7 @@ var allTypes = []string{
 	TypeAck, TypeError, TypePong,
 	TypeMediaPublish, TypeMediaAnswer, TypeMediaCandidate, TypeMediaState, TypeMediaLayer,
 	TypeMediaRestart, TypeMediaConfig, TypeMediaOffer, TypeMediaSpeaking,
+	TypeGuestAdmit, TypeGuestWaiting, TypeGuestDenied,
 }
 
 var allCodes = []string{
@@ -52,7 +53,7 @@ func TestDocsAndClientMirrorProtocol(t *testing.T) {
 			t.Errorf("docs/protocol.md does not list error code %s", code)
 		}
 	}
-	for _, c := range []int{CloseEnded, CloseRemoved, CloseReplaced, CloseLeft, CloseFull} {
+	for _, c := range []int{CloseEnded, CloseRemoved, CloseReplaced, CloseLeft, CloseFull, CloseDenied} {
 		n := itoa(c)
 		if !strings.Contains(string(doc), n) || !strings.Contains(string(js), n) {
 			t.Errorf("close code %d missing from docs or protocol.js", c)
@@ -74,7 +75,7 @@ func TestDocsNameEveryField(t *testing.T) {
 	for _, v := range []any{ChatSend{}, HandRaise{}, Target{}, RoleSet{}, MeetingInfo{}, Welcome{},
 		ParticipantMsg{}, Ended{}, Error{}, room.Public{}, room.ChatMessage{}, Envelope{},
 		MediaConfig{}, MediaPublish{}, MediaAnswer{}, MediaOffer{}, MediaCandidate{}, MediaState{},
-		MediaLayer{}, MediaSpeaking{}, sfu.TrackInfo{}, sfu.ICEServer{}} {
+		MediaLayer{}, MediaSpeaking{}, sfu.TrackInfo{}, sfu.ICEServer{}, GuestAdmit{}, GuestWaiting{}} {
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
@@ -115,6 +116,13 @@ func TestDecodeRequest(t *testing.T) {
 		{`{"type":"nope","ref":"r"}`, "nope", "r", nil, ErrUnknownType},
 		{`{"type":"participant.remove","ref":"r","data":{"id":""}}`, TypeParticipantRemove, "r", nil, ErrBadRequest},
 		{"{\"type\":\"ping\",\"ref\":\"\xff\"}", "", "", nil, ErrBadRequest},
+		{`{"type":"guest.admit","data":{"id":"g","allow":false}}`, TypeGuestAdmit, "", &GuestAdmit{ID: "g", Allow: ptr(false)}, nil},
+		{`{"type":"guest.admit","data":{"all":true,"allow":true}}`, TypeGuestAdmit, "", &GuestAdmit{All: true, Allow: ptr(true)}, nil},
+		{`{"type":"guest.admit","ref":"g1","data":{"id":"g"}}`, TypeGuestAdmit, "g1", nil, ErrBadRequest},
+		{`{"type":"guest.admit","data":{"allow":true}}`, TypeGuestAdmit, "", nil, ErrBadRequest},
+		{`{"type":"guest.admit","data":{"id":"g","all":true,"allow":true}}`, TypeGuestAdmit, "", nil, ErrBadRequest},
+		{`{"type":"guest.admit","data":{"all":true,"allow":false}}`, TypeGuestAdmit, "", nil, ErrBadRequest},
+		{`{"type":"guest.admit","data":{"id":"g","allow":"yes"}}`, TypeGuestAdmit, "", nil, ErrBadRequest},
 		{`null`, "", "", nil, ErrBadRequest},
 		{``, "", "", nil, ErrBadRequest},
 	}
@@ -176,6 +184,8 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"type":"hand.raise","data":{"up":true}}`,
 		`{"type":"role.set","data":{"id":"p","role":"MODERATOR"}}`,
 		`{"type":"participant.remove","data":{"id":"p"}}`,
+		`{"type":"guest.admit","data":{"id":"g","allow":false}}`,
+		`{"type":"guest.admit","data":{"all":true,"allow":true}}`,
 		`{"type":"ping"}`, `{"type":"leave","data":null}`, `[]`, `{"type":1}`, "\xff",
 	} {
 		f.Add([]byte(s))

@@ -16,7 +16,10 @@
  *   dialNumber?: string, logoutURL?: string, startTime?: string,
  *   running: boolean, muteOnStart: boolean, lock: Object<string, boolean>}} MeetingInfo
  * @typedef {{self: Participant, meeting: MeetingInfo, roster: Participant[],
- *   chat: ChatMessage[], lobby: boolean, serverTime: string}} Welcome
+ *   chat: ChatMessage[], lobby: boolean, serverTime: string,
+ *   lobbyReason?: 'start'|'guest', waiting?: Participant[]}} Welcome
+ * @typedef {{id?: string, all?: boolean, allow: boolean}} GuestAdmit
+ * @typedef {{waiting: Participant[]}} GuestWaiting
  * @typedef {{ref?: string, code: string, message: string}} ErrorData
  * @typedef {{reason: string, logoutURL?: string}} Ended
  * @typedef {{iceServers: {urls: string[], username?: string, credential?: string}[]}} MediaConfig
@@ -41,6 +44,7 @@ export const ClientType = Object.freeze({
   PARTICIPANT_MUTE: 'participant.mute',
   PARTICIPANT_REMOVE: 'participant.remove',
   MEETING_END: 'meeting.end',
+  GUEST_ADMIT: 'guest.admit',
   LEAVE: 'leave',
   PING: 'ping',
   // Media (js/media.js): negotiation with the SFU and device state.
@@ -66,6 +70,8 @@ export const ServerType = Object.freeze({
   ACK: 'ack',
   ERROR: 'error',
   PONG: 'pong',
+  GUEST_WAITING: 'guest.waiting',
+  GUEST_DENIED: 'guest.denied',
   MEDIA_CONFIG: 'media.config',
   MEDIA_OFFER: 'media.offer',
   MEDIA_ANSWER: 'media.answer',
@@ -95,6 +101,7 @@ export const CloseCode = Object.freeze({
   REMOVED: 4003,
   REPLACED: 4004,
   LEFT: 4005,
+  DENIED: 4006,
   FULL: 4009,
 });
 
@@ -345,6 +352,16 @@ export class Connection extends Emitter {
   /** @param {string} id */
   remove(id) {
     return this.request(ClientType.PARTICIPANT_REMOVE, { id });
+  }
+
+  /** Let a waiting guest in (allow) or turn them away. @param {string} id @param {boolean} allow */
+  admitGuest(id, allow) {
+    return this.request(ClientType.GUEST_ADMIT, { id, allow });
+  }
+
+  /** Let every waiting guest in. */
+  admitAllGuests() {
+    return this.request(ClientType.GUEST_ADMIT, { all: true, allow: true });
   }
 
   endMeeting() {
