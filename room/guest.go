@@ -15,10 +15,16 @@ import (
 // moderator refused, so a denial outlasts a crash of this node too.
 const stateDenied = "guestDenied"
 
+// AsksModerator reports whether someone joining with this guest flag and
+// role must wait for a moderator's approval (BBB's guestStatus WAIT).
+func (m *Meeting) AsksModerator(guest bool, r Role) bool {
+	return m.GuestPolicy == GuestAskModerator && guest && r != Moderator
+}
+
 // awaitsApproval reports whether p may enter only with a moderator's
 // approval; the caller holds l.mu.
 func (l *live) awaitsApproval(p *Participant) bool {
-	return l.mt.GuestPolicy == GuestAskModerator && p.Guest && p.Role != Moderator && !p.Approved
+	return l.mt.AsksModerator(p.Guest, p.Role) && !p.Approved
 }
 
 // waitingList is the guests waiting for approval, oldest first; the

@@ -115,10 +115,12 @@ func (s *server) apiJoin(req *apiReq) error {
 		http.Redirect(req.w, req.r, s.clientURL(sess.Slot), http.StatusFound)
 		return nil
 	}
-	// The room has no per-guest approval yet (ASK_MODERATOR guests wait
-	// in the lobby like everyone until a moderator is present), so the
-	// truthful status of anyone let through is ALLOW.
+	// BBB's guestStatus: a guest under ASK_MODERATOR waits in the lobby
+	// until a moderator lets them in (ALWAYS_DENY guests never get here).
 	guestStatus := "ALLOW"
+	if mt.AsksModerator(guest, role) {
+		guestStatus = "WAIT"
+	}
 	return s.ok(req, joinXML{
 		ReturnCode: success,
 		MessageKey: "successfullyJoined",

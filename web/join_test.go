@@ -211,6 +211,31 @@ func TestClientPageNeedsItsOwnSession(t *testing.T) {
 	}
 }
 
+// TestJoinGuestStatus: the join reply's guestStatus is BBB's: WAIT for a
+// guest whom a moderator must let in, ALLOW otherwise.
+func TestJoinGuestStatus(t *testing.T) {
+	e := newEnv(t)
+	for _, policy := range []string{"ALWAYS_ACCEPT", "ASK_MODERATOR"} {
+		e.create(policy, "guestPolicy", policy)
+	}
+	tests := []struct {
+		policy, role, guest, want string
+	}{
+		{"ASK_MODERATOR", "VIEWER", "true", "WAIT"},
+		{"ASK_MODERATOR", "VIEWER", "false", "ALLOW"},
+		{"ASK_MODERATOR", "MODERATOR", "true", "ALLOW"},
+		{"ALWAYS_ACCEPT", "VIEWER", "true", "ALLOW"},
+	}
+	for _, tt := range tests {
+		var j bbbJoin
+		body := e.call("join", url.Values{"meetingID": {tt.policy}, "fullName": {"G"}, "role": {tt.role},
+			"guest": {tt.guest}, "redirect": {"false"}}, &j)
+		if j.ReturnCode != "SUCCESS" || j.GuestStatus != tt.want {
+			t.Errorf("%s %s guest=%s: guestStatus %q, want %q (%s)", tt.policy, tt.role, tt.guest, j.GuestStatus, tt.want, body)
+		}
+	}
+}
+
 func TestJoinErrors(t *testing.T) {
 	e := newEnv(t)
 	e.create("deny", "guestPolicy", "ALWAYS_DENY")
