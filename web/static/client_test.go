@@ -69,7 +69,7 @@ func TestMediaModule(t *testing.T) {
 
 // TestEmbeddedClient: the binary carries the whole client.
 func TestEmbeddedClient(t *testing.T) {
-	for _, name := range []string{"index.html", "css/app.css", "js/app.js", "js/protocol.js", "js/ui/dom.js", "js/ui/roster.js", "js/ui/chat.js", "js/media.js", "js/ui/video.js"} {
+	for _, name := range []string{"index.html", "css/app.css", "js/app.js", "js/protocol.js", "js/ui/dom.js", "js/ui/roster.js", "js/ui/chat.js", "js/media.js", "js/ui/video.js", "js/ui/waiting.js"} {
 		if _, err := FS.ReadFile(name); err != nil {
 			t.Errorf("%s not embedded: %v", name, err)
 		}

@@ -3,6 +3,7 @@
 import { Connection, ServerType, ErrorCode, socketURL } from './protocol.js';
 import { $, showView, safeLink } from './ui/dom.js';
 import { renderRoster } from './ui/roster.js';
+import { renderWaiting } from './ui/waiting.js';
 import { chatLine, renderRecipients } from './ui/chat.js';
 import { Media } from './media.js';
 import { VideoGrid } from './ui/video.js';
@@ -22,6 +23,10 @@ const state = {
   /** @type {Set<string>} chat ids shown (welcome and live messages may overlap) */
   chatIDs: new Set(),
   lobby: true,
+  /** @type {string} what the lobby waits for: 'start' or 'guest' */
+  lobbyReason: '',
+  /** @type {Participant[]} guests waiting for a moderator (moderators only) */
+  waiting: [],
   ended: false,
   /** @type {Participant|null} who the remove dialog is about */
   removing: null,
@@ -41,6 +46,7 @@ const reasons = {
   left: 'You left the meeting.',
   full: 'The meeting is full.',
   forbidden: 'You cannot take part in this meeting.',
+  denied: 'A moderator did not let you into the meeting.',
   unreachable: 'The connection to the meeting was lost. Please join again from your course.',
 };
 
@@ -59,8 +65,9 @@ function showEnded(reason, logoutURL) {
   conn.close();
   stopAllMedia();
   for (const d of document.querySelectorAll('dialog[open]')) d.close();
-  $('ended-title').textContent = ['removed', 'replaced', 'left', 'full', 'forbidden', 'unreachable'].includes(reason)
-    ? 'You are no longer in the meeting' : 'The meeting has ended';
+  $('ended-title').textContent = reason === 'denied' ? 'You were not let in'
+    : ['removed', 'replaced', 'left', 'full', 'forbidden', 'unreachable'].includes(reason)
+      ? 'You are no longer in the meeting' : 'The meeting has ended';
   $('ended-reason').textContent = reasons[reason] || reasons.ended;
   const link = $('ended-link');
   const href = safeLink(logoutURL || (state.meeting && state.meeting.logoutURL));
@@ -83,10 +90,15 @@ function onWelcome(w) {
   state.self = w.self;
   state.meeting = w.meeting;
   state.lobby = w.lobby;
+  state.lobbyReason = w.lobbyReason || '';
+  state.waiting = w.waiting || [];
   document.title = (w.meeting.name || 'Meeting') + ' · Aula';
   if (w.lobby) {
     $('lobby-title').textContent = w.meeting.name || 'Meeting';
     $('lobby-self').textContent = w.self.name;
+    $('lobby-wait').textContent = w.lobbyReason === 'guest'
+      ? 'Waiting for a moderator to let you in. You will enter as soon as they do.'
+      : 'Waiting for a moderator to start the meeting. You will enter automatically.';
     showView('lobby');
     return;
   }
@@ -124,6 +136,7 @@ function renderAll() {
   hand.setAttribute('aria-label', self.raisedHand ? 'Lower hand' : 'Raise hand');
   hand.querySelector('.label').textContent = self.raisedHand ? 'Lower hand' : 'Raise hand';
   $('end-meeting').hidden = !isMod;
+  showWaiting();
   markSpeakers();
   grid.relabel();
   renderMedia();
@@ -179,6 +192,31 @@ const actions = {
   },
 };
 
+/** The moderator's list of waiting guests, with Admit and Deny. */
+function showWaiting() {
+  const self = state.self;
+  const list = self && !state.lobby && self.role === 'MODERATOR' ? state.waiting : [];
+  const box = $('waiting');
+  box.hidden = list.length === 0;
+  $('waiting-count').textContent = `(${list.length})`;
+  renderWaiting($('waiting-list'), list, {
+    admit: (p) => conn.admitGuest(p.id, true).catch((e) => status(explain(e))),
+    deny: (p) => conn.admitGuest(p.id, false).catch((e) => status(explain(e))),
+  });
+}
+
+/** @param {Participant[]} list */
+function onWaiting(list) {
+  const known = new Set(state.waiting.map((p) => p.id));
+  const arrived = list.filter((p) => !known.has(p.id));
+  state.waiting = list;
+  showWaiting();
+  if (arrived.length > 0 && state.self && state.self.role === 'MODERATOR') {
+    $('waiting-status').textContent = arrived.length === 1
+      ? `${arrived[0].name} is waiting to be let in.` : `${arrived.length} guests are waiting to be let in.`;
+  }
+}
+
 /** @param {Participant} p */
 function upsert(p) {
   if (state.self && p.id === state.self.id) {
@@ -190,7 +228,10 @@ function upsert(p) {
 }
 
 conn.on(ServerType.WELCOME, onWelcome);
-conn.on(ServerType.LOBBY_ADMITTED, () => status('A moderator has started the meeting.'));
+conn.on(ServerType.LOBBY_ADMITTED, () => status(state.lobbyReason === 'guest'
+  ? 'A moderator let you in.' : 'A moderator has started the meeting.'));
+conn.on(ServerType.GUEST_WAITING, (d) => onWaiting(d.waiting || []));
+conn.on(ServerType.GUEST_DENIED, () => showEnded('denied'));
 conn.on(ServerType.PARTICIPANT_JOINED, (d) => upsert(d.participant));
 conn.on(ServerType.PARTICIPANT_UPDATED, (d) => upsert(d.participant));
 conn.on(ServerType.PARTICIPANT_LEFT, (d) => {
@@ -218,7 +259,7 @@ conn.on('state', (s) => {
 });
 conn.on('final', ({ code, reason }) => {
   if (state.ended) return;
-  const byCode = { 4001: 'ended', 4003: 'removed', 4004: 'replaced', 4005: 'left', 4009: 'full' };
+  const byCode = { 4001: 'ended', 4003: 'removed', 4004: 'replaced', 4005: 'left', 4006: 'denied', 4009: 'full' };
   showEnded(byCode[code] || (reason === 'unreachable' ? 'unreachable' : 'ended'));
 });
 
@@ -250,6 +291,7 @@ $('end-confirm').addEventListener('click', () => {
   $('end-dialog').close();
   conn.endMeeting().catch((e) => status(explain(e)));
 });
+$('admit-all').addEventListener('click', () => conn.admitAllGuests().catch((e) => status(explain(e))));
 $('remove-cancel').addEventListener('click', () => $('remove-dialog').close());
 $('remove-confirm').addEventListener('click', () => {
   $('remove-dialog').close();
