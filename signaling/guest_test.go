@@ -151,3 +151,28 @@ func TestDeniedGuestCannotReturn(t *testing.T) {
 		}
 	}
 }
+
+func TestAdmitAllGuests(t *testing.T) {
+	e := newEnv(t, nil)
+	mt := e.askMeeting()
+	mod := e.dial(e.joinMeeting(mt.Key, "Maria", room.Moderator))
+	welcomeOfMsg(t, mod)
+	var guests []*client
+	for i, name := range []string{"Gary", "Anna"} {
+		g := e.dial(e.joinGuest(mt.Key, name))
+		if w := welcomeOfMsg(t, g); w.LobbyReason != LobbyGuest {
+			t.Fatalf("%s: lobby reason %q", name, w.LobbyReason)
+		}
+		waitingOf(t, mod, i+1)
+		guests = append(guests, g)
+	}
+	mod.send(TypeGuestAdmit, "all", GuestAdmit{All: true, Allow: ptr(true)})
+	mod.expect(TypeAck, errorWithRef("all"))
+	for _, g := range guests {
+		g.expect(TypeLobbyAdmitted, nil)
+		if w := welcomeOfMsg(t, g); w.Lobby || len(w.Roster) != 3 {
+			t.Fatalf("after admit all: lobby %v, roster %d", w.Lobby, len(w.Roster))
+		}
+	}
+	waitingOf(t, mod, 0)
+}
