@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 // different layer), two seconds. Every subscriber must receive media,
 // nothing may be lost, and the server's metrics must show the forwarding.
 func TestSmoke(t *testing.T) {
+	before := runtime.NumGoroutine()
 	cfg := app.Defaults()
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
@@ -36,11 +38,17 @@ func TestSmoke(t *testing.T) {
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	closed := false
+	closeApp := func() {
+		if closed {
+			return
+		}
+		closed = true
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = a.Close(ctx)
-	})
+	}
+	t.Cleanup(closeApp)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := loadgen.Run(ctx, loadgen.Options{
@@ -74,5 +82,19 @@ func TestSmoke(t *testing.T) {
 	}
 	if res.ServerParticipants != 5 {
 		t.Errorf("server counts %v media participants, want 5", res.ServerParticipants)
+	}
+
+	// The generator stops by itself: once the server is closed too, no
+	// goroutine of either is left.
+	closeApp()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for runtime.NumGoroutine() > before+2 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines left (%d before):\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		<-tick.C
 	}
 }
