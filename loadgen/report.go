@@ -38,15 +38,18 @@ type Result struct {
 	FanoutAbove bool `json:"fanoutAboveLastBucket,omitempty"`
 
 	// Generator, from its subscribers.
-	Received          uint64  `json:"receivedPackets"`
-	Lost              int64   `json:"lostPackets"`
-	LossPercent       float64 `json:"lossPercent"`
-	WorstLossPercent  float64 `json:"worstSubscriberLossPercent"`
-	E2EP50Millis      float64 `json:"endToEndP50Millis"`
-	E2EP99Millis      float64 `json:"endToEndP99Millis"`
-	JoinP50Millis     float64 `json:"joinP50Millis"`
-	JoinP99Millis     float64 `json:"joinP99Millis"`
-	GeneratorCPUPerct float64 `json:"generatorCpuPercent"` // of one core
+	Received uint64 `json:"receivedPackets"`
+	// VideoByLayer counts received video packets per simulcast layer
+	// (q, h, f): the layers the server chose for the subscribers.
+	VideoByLayer      [3]uint64 `json:"videoPacketsByLayer"`
+	Lost              int64     `json:"lostPackets"`
+	LossPercent       float64   `json:"lossPercent"`
+	WorstLossPercent  float64   `json:"worstSubscriberLossPercent"`
+	E2EP50Millis      float64   `json:"endToEndP50Millis"`
+	E2EP99Millis      float64   `json:"endToEndP99Millis"`
+	JoinP50Millis     float64   `json:"joinP50Millis"`
+	JoinP99Millis     float64   `json:"joinP99Millis"`
+	GeneratorCPUPerct float64   `json:"generatorCpuPercent"` // of one core
 
 	// SubscribeOffers counts the subscribe offers all clients answered
 	// during the whole run (joins included): about one per subscriber
@@ -103,6 +106,9 @@ func (g *gen) result(idle, before, after *sample, genCPU time.Duration, pubs, su
 	var joins durations
 	for _, c := range subs {
 		rec, lost := c.recv.received.Load(), c.recv.lost.Load()
+		for i := range r.VideoByLayer {
+			r.VideoByLayer[i] += c.recv.video[i].Load()
+		}
 		r.Received += rec
 		r.Lost += lost
 		if rec+uint64(max(lost, 0)) > 0 {

@@ -71,6 +71,12 @@ func TestSmoke(t *testing.T) {
 	if res.Received < 300 {
 		t.Errorf("subscribers received %d packets in the window, want ≥ 300", res.Received)
 	}
+	// Subscribers asked for q, h and f in turn: each layer must arrive.
+	for i, n := range res.VideoByLayer {
+		if n == 0 {
+			t.Errorf("no video packet of simulcast layer %d arrived (by layer: %v)", i, res.VideoByLayer)
+		}
+	}
 	if res.Lost != 0 || res.LossPercent != 0 {
 		t.Errorf("%d packets lost (%.3f %%), want none on loopback", res.Lost, res.LossPercent)
 	}

@@ -77,10 +77,14 @@ type streamState struct {
 type recvCounters struct {
 	received atomic.Uint64
 	lost     atomic.Int64
+	video    [3]atomic.Uint64 // video packets received per simulcast layer
 }
 
 // observe records a packet's stamp; counting only while measuring.
 func (s *streamState) observe(st stamp, c *recvCounters, measuring bool) {
+	if measuring && st.stream%2 == 1 && int(st.layer) < len(c.video) {
+		c.video[st.layer].Add(1)
+	}
 	if !s.started || st.stream != s.stream || st.layer != s.layer {
 		s.started, s.stream, s.layer, s.last = true, st.stream, st.layer, st.seq
 		if measuring {
