@@ -5,6 +5,7 @@
 #
 #   cmd/aula-load/goals.sh            # all scenarios
 #   cmd/aula-load/goals.sh audio500   # one of: audio500 video300 audio300 fanout300
+#                                     # (or videomix, videof: not in all)
 #
 # AULA_BIN may name a prebuilt server (e.g. one built with a profiling
 # overlay); DURATION sets the measurement window (default 30s); LOADFLAGS
@@ -64,6 +65,9 @@ run() { # name, then aula-load flags
 }
 
 want=${1:-all}
+# Not part of "all": the video scenario at other simulcast layers.
+[ "$want" != videomix ] || run videomix -video-publishers 2 -subscribers 300 -video-layer mix
+[ "$want" != videof ] || run videof -video-publishers 2 -subscribers 300 -video-layer f
 [ "$want" != all ] && [ "$want" != audio500 ] || run audio500 -audio-publishers 5 -subscribers 500
 [ "$want" != all ] && [ "$want" != video300 ] || run video300 -video-publishers 2 -subscribers 300 -video-layer h
 [ "$want" != all ] && [ "$want" != audio300 ] || run audio300 -audio-publishers 5 -subscribers 300
