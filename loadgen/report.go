@@ -42,6 +42,7 @@ type Result struct {
 	// VideoByLayer counts received video packets per simulcast layer
 	// (q, h, f): the layers the server chose for the subscribers.
 	VideoByLayer      [3]uint64 `json:"videoPacketsByLayer"`
+	VideoLostByLayer  [3]int64  `json:"videoLostByLayer"`
 	Lost              int64     `json:"lostPackets"`
 	LossPercent       float64   `json:"lossPercent"`
 	WorstLossPercent  float64   `json:"worstSubscriberLossPercent"`
@@ -108,6 +109,7 @@ func (g *gen) result(idle, before, after *sample, genCPU time.Duration, pubs, su
 		rec, lost := c.recv.received.Load(), c.recv.lost.Load()
 		for i := range r.VideoByLayer {
 			r.VideoByLayer[i] += c.recv.video[i].Load()
+			r.VideoLostByLayer[i] += c.recv.videoGap[i].Load()
 		}
 		r.Received += rec
 		r.Lost += lost

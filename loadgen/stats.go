@@ -78,6 +78,7 @@ type recvCounters struct {
 	received atomic.Uint64
 	lost     atomic.Int64
 	video    [3]atomic.Uint64 // video packets received per simulcast layer
+	videoGap [3]atomic.Int64  // of them lost (gaps) per layer
 }
 
 // observe records a packet's stamp; counting only while measuring.
@@ -98,6 +99,9 @@ func (s *streamState) observe(st stamp, c *recvCounters, measuring bool) {
 		if measuring {
 			c.received.Add(1)
 			c.lost.Add(int64(d - 1))
+			if st.stream%2 == 1 && d > 1 && int(st.layer) < len(c.videoGap) {
+				c.videoGap[st.layer].Add(int64(d - 1))
+			}
 		}
 		s.last = st.seq
 	case d < 0 && d > -1000:
