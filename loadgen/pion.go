@@ -1,11 +1,13 @@
 package loadgen
 
 import (
+	"io"
 	"time"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -17,6 +19,11 @@ import (
 // the very loss the generator measures.
 func clientAPIs(rcvbuf int) (pub, sub *webrtc.API, err error) {
 	var se webrtc.SettingEngine
+	// Pion's own log lines (e.g. packets of a track being torn down when
+	// the meeting ends) would only clutter the report.
+	lf := logging.NewDefaultLoggerFactory()
+	lf.Writer = io.Discard
+	se.LoggerFactory = lf
 	n, err := newBufferedNet(rcvbuf)
 	if err != nil {
 		return nil, nil, err
