@@ -46,6 +46,8 @@ type client struct {
 
 	joinStart  time.Time
 	firstMedia atomic.Int64 // Unix nanos of the first media packet received, 0 none
+	lastMedia  atomic.Int64 // Unix nanos of the latest media packet
+	maxSilence atomic.Int64 // longest time without any packet while measuring (ns)
 	recv       recvCounters
 	ready      chan struct{} // closed when the client is in the room with media set up
 	readyOnce  sync.Once
@@ -261,6 +263,14 @@ func (c *client) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			}
 		}
 		measuring := c.g.measuring.Load()
+		// Longest silence across all of the subscriber's tracks: tells
+		// a stalled connection from scattered loss.
+		tn := t.UnixNano()
+		if prev := c.lastMedia.Swap(tn); measuring && prev != 0 {
+			if gap := tn - prev; gap > c.maxSilence.Load() {
+				c.maxSilence.Store(gap)
+			}
+		}
 		st.observe(s, &c.recv, measuring)
 		if measuring {
 			c.g.latency.observe(t.Sub(time.Unix(0, s.sent)))

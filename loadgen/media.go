@@ -117,7 +117,8 @@ const (
 	videoClock    = 90000
 	maxVideoChunk = 1100 // payload bytes per packet, as browsers packetize
 	// keyframeFactor is how much larger a keyframe is than an average
-	// frame; keyframes come at the start, on PLI and every keyInterval.
+	// frame; keyframes come at the start, on PLI and every keyInterval
+	// (Options.KeyframeInterval).
 	keyframeFactor = 8
 	keyInterval    = 10 * time.Second
 )

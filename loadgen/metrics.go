@@ -22,6 +22,7 @@ const (
 	mDropped   = "aula_sfu_packets_dropped_total"
 	mLatency   = "aula_sfu_forward_latency_seconds"
 	mParticipa = "aula_participants"
+	mKeyframes = "aula_sfu_keyframe_requests_total"
 )
 
 // sample is one scrape of /metrics: every series by metric name, with

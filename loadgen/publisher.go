@@ -162,6 +162,7 @@ func (p *publisher) readRTCP(i int, rid string) {
 			switch pk.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				p.keyReq[i].Store(true)
+				p.c.g.plis.Add(1)
 			}
 		}
 	}
@@ -192,7 +193,7 @@ func (p *publisher) sendVideo(now time.Time) {
 		return
 	}
 	for i, l := range videoLayers {
-		key := p.keyReq[i].Swap(false) || now.Sub(p.lastKey[i]) >= keyInterval
+		key := p.keyReq[i].Swap(false) || now.Sub(p.lastKey[i]) >= p.c.g.o.KeyframeInterval
 		if key {
 			p.lastKey[i] = now
 		}

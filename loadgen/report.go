@@ -22,17 +22,21 @@ type Result struct {
 	JoinFailed      int     `json:"joinFailed"`    // subscribers that never got in
 
 	// Server, from /metrics.
-	PacketsPerSecond   float64 `json:"forwardedPacketsPerSecond"`
-	MbitPerSecond      float64 `json:"forwardedMbitPerSecond"`
-	DroppedPerSecond   float64 `json:"droppedPacketsPerSecond"`
-	CPUPerPacketMicros float64 `json:"serverCpuPerPacketMicros"`
-	ServerCPUPercent   float64 `json:"serverCpuPercent"` // of one core
-	IdleRSSMB          float64 `json:"serverIdleRssMB"`
-	RSSMB              float64 `json:"serverRssMB"`
-	RSSPerParticipKB   float64 `json:"serverRssPerParticipantKB"`
-	ServerParticipants float64 `json:"serverParticipants"`
-	FanoutP50Millis    float64 `json:"fanoutP50Millis"`
-	FanoutP99Millis    float64 `json:"fanoutP99Millis"`
+	PacketsPerSecond float64 `json:"forwardedPacketsPerSecond"`
+	MbitPerSecond    float64 `json:"forwardedMbitPerSecond"`
+	DroppedPerSecond float64 `json:"droppedPacketsPerSecond"`
+	// Keyframe requests (PLI) the server sent to publishers in the window,
+	// and how many of them the generator's publishers received.
+	KeyframeRequestsSent     int64   `json:"keyframeRequestsSent"`
+	KeyframeRequestsReceived int64   `json:"keyframeRequestsReceived"`
+	CPUPerPacketMicros       float64 `json:"serverCpuPerPacketMicros"`
+	ServerCPUPercent         float64 `json:"serverCpuPercent"` // of one core
+	IdleRSSMB                float64 `json:"serverIdleRssMB"`
+	RSSMB                    float64 `json:"serverRssMB"`
+	RSSPerParticipKB         float64 `json:"serverRssPerParticipantKB"`
+	ServerParticipants       float64 `json:"serverParticipants"`
+	FanoutP50Millis          float64 `json:"fanoutP50Millis"`
+	FanoutP99Millis          float64 `json:"fanoutP99Millis"`
 	// FanoutAbove is set when a fan-out quantile lies above the server
 	// histogram's last finite bound; the figure is then that bound.
 	FanoutAbove bool `json:"fanoutAboveLastBucket,omitempty"`
@@ -41,16 +45,21 @@ type Result struct {
 	Received uint64 `json:"receivedPackets"`
 	// VideoByLayer counts received video packets per simulcast layer
 	// (q, h, f): the layers the server chose for the subscribers.
-	VideoByLayer      [3]uint64 `json:"videoPacketsByLayer"`
-	VideoLostByLayer  [3]int64  `json:"videoLostByLayer"`
-	Lost              int64     `json:"lostPackets"`
-	LossPercent       float64   `json:"lossPercent"`
-	WorstLossPercent  float64   `json:"worstSubscriberLossPercent"`
-	E2EP50Millis      float64   `json:"endToEndP50Millis"`
-	E2EP99Millis      float64   `json:"endToEndP99Millis"`
-	JoinP50Millis     float64   `json:"joinP50Millis"`
-	JoinP99Millis     float64   `json:"joinP99Millis"`
-	GeneratorCPUPerct float64   `json:"generatorCpuPercent"` // of one core
+	VideoByLayer     [3]uint64 `json:"videoPacketsByLayer"`
+	VideoLostByLayer [3]int64  `json:"videoLostByLayer"`
+	Lost             int64     `json:"lostPackets"`
+	LossPercent      float64   `json:"lossPercent"`
+	WorstLossPercent float64   `json:"worstSubscriberLossPercent"`
+	E2EP50Millis     float64   `json:"endToEndP50Millis"`
+	E2EP99Millis     float64   `json:"endToEndP99Millis"`
+	// Silence: per subscriber, the longest time without any packet in the
+	// window; p99 and max over subscribers. Long silences are stalled
+	// connections rather than scattered loss.
+	SilenceP99Millis  float64 `json:"silenceP99Millis"`
+	SilenceMaxMillis  float64 `json:"silenceMaxMillis"`
+	JoinP50Millis     float64 `json:"joinP50Millis"`
+	JoinP99Millis     float64 `json:"joinP99Millis"`
+	GeneratorCPUPerct float64 `json:"generatorCpuPercent"` // of one core
 
 	// SubscribeOffers counts the subscribe offers all clients answered
 	// during the whole run (joins included): about one per subscriber
@@ -79,6 +88,7 @@ func (g *gen) result(idle, before, after *sample, genCPU time.Duration, pubs, su
 	r.PacketsPerSecond = pk / dt
 	r.MbitPerSecond = delta(mBytes) * 8 / dt / 1e6
 	r.DroppedPerSecond = delta(mDropped) / dt
+	r.KeyframeRequestsSent = int64(delta(mKeyframes))
 	cpu := delta(mCPU)
 	if pk > 0 {
 		r.CPUPerPacketMicros = cpu / pk * 1e6
@@ -105,7 +115,13 @@ func (g *gen) result(idle, before, after *sample, genCPU time.Duration, pubs, su
 	r.FanoutP99Millis = fanout(0.99)
 
 	var joins durations
+	var silences durations
 	for _, c := range subs {
+		silences = append(silences, time.Duration(c.maxSilence.Load()))
+		if rec, lost := c.recv.received.Load(), c.recv.lost.Load(); lost > 0 && float64(lost) > 0.01*float64(rec) {
+			g.log.Warn("subscriber lost more than 1 %", "client", c.idx, "received", rec, "lost", lost,
+				"longest_silence", time.Duration(c.maxSilence.Load()).Round(time.Millisecond))
+		}
 		rec, lost := c.recv.received.Load(), c.recv.lost.Load()
 		for i := range r.VideoByLayer {
 			r.VideoByLayer[i] += c.recv.video[i].Load()
@@ -125,6 +141,8 @@ func (g *gen) result(idle, before, after *sample, genCPU time.Duration, pubs, su
 	}
 	r.E2EP50Millis = ms(g.latency.quantile(0.50))
 	r.E2EP99Millis = ms(g.latency.quantile(0.99))
+	r.SilenceP99Millis = ms(silences.quantile(0.99))
+	r.SilenceMaxMillis = ms(silences.quantile(1))
 	r.JoinP50Millis = ms(joins.quantile(0.50))
 	r.JoinP99Millis = ms(joins.quantile(0.99))
 	r.GeneratorCPUPerct = genCPU.Seconds() / dt * 100

@@ -46,6 +46,9 @@ type Options struct {
 	// (320×180), h (640×360), f (1280×720), mix (by subscriber, in turn),
 	// or empty (report nothing: the server forwards the top layer).
 	VideoLayer string
+	// KeyframeInterval is how often cameras send a keyframe unasked
+	// (besides the first and those asked for by PLI). Default 10 s.
+	KeyframeInterval time.Duration
 	// ClientRcvBuf is the receive buffer of each client socket in bytes
 	// (capped by net.core.rmem_max); 0 means 1 MiB, negative the kernel's
 	// default. See bufferedNet.
@@ -91,6 +94,9 @@ func (o *Options) validate() error {
 	if o.JoinTimeout <= 0 {
 		o.JoinTimeout = 30 * time.Second
 	}
+	if o.KeyframeInterval <= 0 {
+		o.KeyframeInterval = keyInterval
+	}
 	if o.ClientRcvBuf == 0 {
 		o.ClientRcvBuf = 1 << 20
 	}
@@ -115,6 +121,7 @@ type gen struct {
 	stopping  atomic.Bool
 	latency   histogram
 	offers    atomic.Int64 // subscribe offers answered, all clients
+	plis      atomic.Int64 // keyframe requests the publishers received
 
 	mu   sync.Mutex
 	pubs []*publisher
@@ -229,12 +236,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cpu0, sys0 := selfCPU(), readSysStat()
+	cpu0, sys0, plis0 := selfCPU(), readSysStat(), g.plis.Load()
 	g.measuring.Store(true)
 	g.log.Info("measuring", "for", o.Duration)
 	werr := sleep(ctx, o.Duration)
 	g.measuring.Store(false)
-	cpu1, sys1 := selfCPU(), readSysStat()
+	cpu1, sys1, plis1 := selfCPU(), readSysStat(), g.plis.Load()
 	if werr != nil {
 		return nil, werr
 	}
@@ -247,6 +254,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.SoftirqCPUPercent = (sys1.softirq - sys0.softirq).Seconds() / res.WindowSeconds * 100
 	res.OtherCPUPercent = max(res.MachineCPUPercent-res.ServerCPUPercent-res.GeneratorCPUPerct-res.SoftirqCPUPercent, 0)
 	res.SubscribeOffers = g.offers.Load()
+	res.KeyframeRequestsReceived = plis1 - plis0
 	res.UDPRcvbufErrors = sys1.rcvbufErrors - sys0.rcvbufErrors
 	res.JoinFailed = joinFailed
 	for _, c := range clients {

@@ -101,6 +101,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (lo
 	fs.IntVar(&o.JoinConcurrency, "join-concurrency", 8, "clients joining at once")
 	fs.DurationVar(&o.JoinTimeout, "join-timeout", 30*time.Second, "longest one join may take (API call to first media packet)")
 	fs.StringVar(&o.VideoLayer, "video-layer", "h", "display size subscribers report for cameras: q, h, f, mix, or none (server's choice)")
+	fs.DurationVar(&o.KeyframeInterval, "keyframe-interval", 10*time.Second, "cameras send a keyframe this often unasked (besides on PLI)")
 	fs.IntVar(&o.ClientRcvBuf, "client-rcvbuf", 1<<20, "receive buffer of each client socket in bytes (capped by net.core.rmem_max; -1: kernel default)")
 	fs.StringVar(&ef.jsonPath, "json", "", "write the JSON result to this file instead of stdout")
 	fs.StringVar(&ef.cpuProfile, "cpuprofile", "", "write the generator's own CPU profile to this file")
