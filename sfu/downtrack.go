@@ -151,7 +151,12 @@ func (d *downTrack) forwardLocked(p *packet, idx int, t int64) bool {
 		d.layerChanged, d.resync, d.dropUntilKey = true, true, false
 	case d.dropUntilKey:
 		if !p.keyframe {
-			return false
+			// Keep asking while waiting: the first request may have been
+			// swallowed by the per-layer throttle (a keyframe had just
+			// passed for another subscriber) or lost on the way, and
+			// browsers send keyframes only when asked. The throttle keeps
+			// this to one PLI per layer and window.
+			return true
 		}
 		d.dropUntilKey, d.resync = false, true
 	}

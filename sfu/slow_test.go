@@ -104,3 +104,56 @@ func TestSlowSubscriberDropsAndNeverBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitingSubscriberKeepsAskingForKeyframe: a subscriber that dropped
+// video waits for a keyframe. If the publisher does not answer the first
+// request (throttled because a keyframe just passed for someone else, or
+// lost), the subscriber must keep asking, or its video freezes until the
+// publisher's next unsolicited keyframe — which browsers never send.
+func TestWaitingSubscriberKeepsAskingForKeyframe(t *testing.T) {
+	f := newFanout(2, true)
+	sinks := make([]*recSink, len(f.downs))
+	for i, d := range f.downs {
+		sinks[i] = &recSink{}
+		d.bind.Store(&binding{ssrc: uint32(i + 1), pt: 96, ws: sinks[i]})
+		go f.subs[i].w.run()
+		defer f.subs[i].w.stop()
+	}
+	slow := sinks[0]
+	gate := make(chan struct{})
+	slow.mu.Lock()
+	slow.gate = gate
+	slow.mu.Unlock()
+
+	key, _ := (&rtp.Packet{Header: rtp.Header{Version: 2}, Payload: vp8Frame(true, 640, 360, 0)}).Marshal()
+	delta, _ := (&rtp.Packet{Header: rtp.Header{Version: 2}, Payload: vp8Frame(false, 0, 0, 0)}).Marshal()
+	var seq uint16 = 1
+	send := func(raw []byte) {
+		p := getPacket()
+		p.n = copy(p.buf[:], raw)
+		p.buf[2], p.buf[3] = byte(seq>>8), byte(seq)
+		f.up.ingest(p, f.layer, &f.st, int64(seq)*1000)
+		seq++
+	}
+	send(key)
+	for f.up.stats.dropped.Load() == 0 && seq < 5000 {
+		send(delta)
+	}
+	if f.up.stats.dropped.Load() == 0 {
+		t.Fatal("nothing dropped for the stalled subscriber")
+	}
+	asked := f.up.stats.keyframes.Load()
+	if asked == 0 {
+		t.Fatal("no keyframe requested after the drop")
+	}
+	slow.mu.Lock()
+	slow.gate = nil
+	slow.mu.Unlock()
+	close(gate)
+	// The publisher never answers: the inter frames keep coming, and the
+	// waiting subscriber must ask again once the throttle allows it.
+	eventually(t, "the waiting subscriber asks for a keyframe again", func() bool {
+		send(delta)
+		return f.up.stats.keyframes.Load() > asked
+	})
+}
