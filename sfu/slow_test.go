@@ -36,23 +36,35 @@ func (s *recSink) got() []uint16 {
 	return append([]uint16(nil), s.seqs...)
 }
 
-func TestSlowSubscriberDropsAndNeverBlocks(t *testing.T) {
-	f := newFanout(3, true)
+// stallFirst binds a recording sink to every subscriber of f and starts
+// their writers; the first subscriber's writes block until gate closes.
+func stallFirst(t *testing.T, f *fanout) ([]*recSink, chan struct{}) {
 	sinks := make([]*recSink, len(f.downs))
 	for i, d := range f.downs {
 		sinks[i] = &recSink{}
 		d.bind.Store(&binding{ssrc: uint32(i + 1), pt: 96, ws: sinks[i]})
 		go f.subs[i].w.run()
-		defer f.subs[i].w.stop()
+		t.Cleanup(f.subs[i].w.stop)
 	}
-	slow := sinks[0]
 	gate := make(chan struct{})
-	slow.mu.Lock()
-	slow.gate = gate
-	slow.mu.Unlock()
+	sinks[0].mu.Lock()
+	sinks[0].gate = gate
+	sinks[0].mu.Unlock()
+	return sinks, gate
+}
 
-	key, _ := (&rtp.Packet{Header: rtp.Header{Version: 2}, Payload: vp8Frame(true, 640, 360, 0)}).Marshal()
-	delta, _ := (&rtp.Packet{Header: rtp.Header{Version: 2}, Payload: vp8Frame(false, 0, 0, 0)}).Marshal()
+// vp8Packets returns a marshalled VP8 keyframe and inter-frame packet.
+func vp8Packets() (key, delta []byte) {
+	key, _ = (&rtp.Packet{Header: rtp.Header{Version: 2}, Payload: vp8Frame(true, 640, 360, 0)}).Marshal()
+	delta, _ = (&rtp.Packet{Header: rtp.Header{Version: 2}, Payload: vp8Frame(false, 0, 0, 0)}).Marshal()
+	return key, delta
+}
+
+func TestSlowSubscriberDropsAndNeverBlocks(t *testing.T) {
+	f := newFanout(3, true)
+	sinks, gate := stallFirst(t, f)
+	slow := sinks[0]
+	key, delta := vp8Packets()
 	var seq uint16 = 1
 	send := func(raw []byte, n int) {
 		for i := 0; i < n; i++ {
@@ -112,21 +124,9 @@ func TestSlowSubscriberDropsAndNeverBlocks(t *testing.T) {
 // publisher's next unsolicited keyframe — which browsers never send.
 func TestWaitingSubscriberKeepsAskingForKeyframe(t *testing.T) {
 	f := newFanout(2, true)
-	sinks := make([]*recSink, len(f.downs))
-	for i, d := range f.downs {
-		sinks[i] = &recSink{}
-		d.bind.Store(&binding{ssrc: uint32(i + 1), pt: 96, ws: sinks[i]})
-		go f.subs[i].w.run()
-		defer f.subs[i].w.stop()
-	}
+	sinks, gate := stallFirst(t, f)
 	slow := sinks[0]
-	gate := make(chan struct{})
-	slow.mu.Lock()
-	slow.gate = gate
-	slow.mu.Unlock()
-
-	key, _ := (&rtp.Packet{Header: rtp.Header{Version: 2}, Payload: vp8Frame(true, 640, 360, 0)}).Marshal()
-	delta, _ := (&rtp.Packet{Header: rtp.Header{Version: 2}, Payload: vp8Frame(false, 0, 0, 0)}).Marshal()
+	key, delta := vp8Packets()
 	var seq uint16 = 1
 	send := func(raw []byte) {
 		p := getPacket()
