@@ -44,18 +44,9 @@ type LocalPeer struct {
 // JoinLocal adds a participant without WebRTC. It receives the room's
 // audio only (Policy still applies), through OnOpus.
 func (r *Room) JoinLocal(participantID string, policy Policy) (*LocalPeer, error) {
-	if policy == nil {
-		policy = AllowAll{}
-	}
-	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
-		return nil, ErrClosed
-	}
-	old := r.peers[participantID]
-	r.mu.Unlock()
-	if old != nil {
-		old.Close()
+	policy, err := r.admit(participantID, policy)
+	if err != nil {
+		return nil, err
 	}
 	p := &Peer{id: participantID, room: r, policy: policy, log: r.log.With("participant", participantID, "local", true),
 		kinds: map[string]TrackKind{}, rids: map[string][]string{}, ups: map[string]*upTrack{},

@@ -41,10 +41,9 @@ func newRoom(s *SFU, key string) *Room {
 	return r
 }
 
-// Join adds a participant's media peer. A second Join with the same ID (a
-// reconnect) closes the old peer first. policy decides what this peer
-// receives; nil means AllowAll.
-func (r *Room) Join(participantID string, policy Policy) (*Peer, error) {
+// admit prepares a (re)join: it refuses a closed room, closes the
+// participant's old peer (a reconnect) and defaults the policy.
+func (r *Room) admit(participantID string, policy Policy) (Policy, error) {
 	if policy == nil {
 		policy = AllowAll{}
 	}
@@ -57,6 +56,17 @@ func (r *Room) Join(participantID string, policy Policy) (*Peer, error) {
 	r.mu.Unlock()
 	if old != nil {
 		old.Close()
+	}
+	return policy, nil
+}
+
+// Join adds a participant's media peer. A second Join with the same ID (a
+// reconnect) closes the old peer first. policy decides what this peer
+// receives; nil means AllowAll.
+func (r *Room) Join(participantID string, policy Policy) (*Peer, error) {
+	policy, err := r.admit(participantID, policy)
+	if err != nil {
+		return nil, err
 	}
 	p, err := newPeer(r, participantID, policy)
 	if err != nil {

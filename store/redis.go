@@ -438,18 +438,25 @@ func (s *Redis) DeleteMeeting(ctx context.Context, mk string) error {
 	return s.c.Del(ctx, append(slot[1:], slot[0])...).Err()
 }
 
+// scanKeys lists one node's keys under Prefix (SCAN, never KEYS, so a
+// busy server is not blocked).
+func scanKeys(ctx context.Context, c *redis.Client) ([]string, error) {
+	it := c.Scan(ctx, 0, Prefix+"*", 200).Iterator()
+	var keys []string
+	for it.Next(ctx) {
+		keys = append(keys, it.Val())
+	}
+	return keys, it.Err()
+}
+
 // Keys returns every key under Prefix with its remaining TTL (-1: none), so
 // tests can prove that every key expires and that a wipe leaves nothing.
 func (s *Redis) Keys(ctx context.Context) (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
 	var mu sync.Mutex // a Cluster's masters are visited concurrently
 	err := s.eachNode(ctx, func(ctx context.Context, c *redis.Client) error {
-		it := c.Scan(ctx, 0, Prefix+"*", 200).Iterator()
-		var keys []string
-		for it.Next(ctx) {
-			keys = append(keys, it.Val())
-		}
-		if err := it.Err(); err != nil {
+		keys, err := scanKeys(ctx, c)
+		if err != nil {
 			return err
 		}
 		for _, k := range keys {
@@ -479,12 +486,8 @@ func (s *Redis) Dump(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
 	var mu sync.Mutex
 	err := s.eachNode(ctx, func(ctx context.Context, c *redis.Client) error {
-		it := c.Scan(ctx, 0, Prefix+"*", 200).Iterator()
-		var keys []string
-		for it.Next(ctx) {
-			keys = append(keys, it.Val())
-		}
-		if err := it.Err(); err != nil {
+		keys, err := scanKeys(ctx, c)
+		if err != nil {
 			return err
 		}
 		for _, k := range keys {
