@@ -79,31 +79,39 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	return a, nil
 }
 
-// Start listens on HTTPAddr and serves until Close.
-func (a *App) Start() error {
+// Start listens on HTTPAddr and serves until Close. On failure it undoes
+// what it started, newest first.
+func (a *App) Start() (err error) {
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("AULA_HTTP_ADDR: %w", err)
 	}
 	a.ln = ln
+	undo = append(undo, func() { ln.Close() })
 	pub := a.cfg.PublicURL
 	if pub == "" {
 		pub = "http://" + ln.Addr().String()
 	}
 	a.url, err = url.Parse(pub)
 	if err != nil {
-		ln.Close()
 		return fmt.Errorf("AULA_PUBLIC_URL: %w", err)
 	}
 	if err := a.startMedia(ln.Addr()); err != nil {
-		ln.Close()
 		return err
 	}
+	undo = append(undo, func() { a.sfu.Close() })
 	if err := a.startDialin(); err != nil {
-		ln.Close()
-		a.sfu.Close()
 		return err
 	}
+	undo = append(undo, func() { a.closeDialin() })
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerMediaMetrics(reg, a.sfu, a.media)
@@ -126,9 +134,6 @@ func (a *App) Start() error {
 		Registry:   reg,
 	})
 	if err != nil {
-		ln.Close()
-		a.closeDialin()
-		a.sfu.Close()
 		return err
 	}
 	a.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
