@@ -35,7 +35,8 @@ func KeyChat(mk string) string { return Prefix + "m:{" + mk + "}:chat" }
 // (so the wipe finds them).
 func KeySessions(mk string) string { return Prefix + "m:{" + mk + "}:sessions" }
 
-// KeyState: hash, feature name → state blob (polls, notes, whiteboard …).
+// KeyState: hash, feature name → state blob: removed participants and
+// denied guests (IDs only) today; polls, notes, whiteboard later.
 func KeyState(mk string) string { return Prefix + "m:{" + mk + "}:state" }
 
 // KeyPIN: string, voice bridge PIN → meeting key, for running meetings only.
