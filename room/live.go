@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -17,6 +18,9 @@ import (
 // it is released.
 type live struct {
 	mgr *Manager
+
+	// filesMu orders StoreFile against the end's wipe of the files.
+	filesMu sync.Mutex
 
 	mu        sync.Mutex
 	mt        *Meeting
@@ -86,6 +90,17 @@ func (l *live) broadcast(ds []delivery, subject *Participant, e Event) []deliver
 	return ds
 }
 
+// meeting returns a copy of the meeting's state, or ErrEnded.
+func (l *live) meeting() (*Meeting, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return nil, ErrEnded
+	}
+	cp := *l.mt
+	return &cp, nil
+}
+
 func (l *live) participants() []*Participant {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -133,7 +148,7 @@ func (l *live) attach(ctx context.Context, id Identity, lis Listener) (*Member, 
 		}
 		p := &Participant{
 			ID: id.ParticipantID, UserID: id.UserID, Name: id.Name, AvatarURL: id.AvatarURL,
-			Role: id.Role, Kind: kind, Guest: id.Guest, JoinedAt: now,
+			Role: id.Role, Kind: kind, Guest: id.Guest, JoinedAt: now, CustomData: id.CustomData,
 			Muted: l.mt.MuteOnStart,
 			Voice: kind == Phone,
 		}
@@ -309,13 +324,22 @@ func (l *live) end(ctx context.Context, reason string) error {
 		}
 	}
 	key := l.mt.Key
+	last := *l.mt
 	l.mu.Unlock()
 	deliver(ds)
-	for _, hook := range l.mgr.endHooks() {
+	hooks, endedHooks := l.mgr.endHooks()
+	for _, hook := range hooks {
 		hook(key)
 	}
+	for _, hook := range endedHooks {
+		hook(last, reason)
+	}
 	l.mgr.log.Info("meeting ended", "meeting", key, "reason", reason)
+	// Under filesMu: a StoreFile racing the end finishes before the wipe
+	// (and is removed by it) or sees the end and stores nothing.
+	l.filesMu.Lock()
 	err := l.mgr.wipe(ctx, key)
+	l.filesMu.Unlock()
 	// Forget the room only after the wipe: until then an Attach finds this
 	// ended room (ErrEnded) instead of adopting the record still in the
 	// store and bringing the meeting back.
@@ -432,6 +456,9 @@ func (m *Member) Chat(ctx context.Context, to, text string) (*ChatMessage, error
 	if !utf8.ValidString(text) || utf8.RuneCountInString(text) > m.lv.mgr.cfg.MaxChatRunes {
 		return nil, fmt.Errorf("%w: message too long or not UTF-8", ErrInvalid)
 	}
+	if err := plainText(text); err != nil {
+		return nil, err
+	}
 	l := m.lv
 	l.mu.Lock()
 	mem, err := m.self()
@@ -478,6 +505,19 @@ func (m *Member) Chat(ctx context.Context, to, text string) (*ChatMessage, error
 	l.mu.Unlock()
 	deliver(ds)
 	return msg, nil
+}
+
+// plainText refuses control characters other than line breaks and tabs
+// (NUL, escape sequences, bidi overrides' C0/C1 neighbours): as the API
+// does for its parameters, text that reaches other people's screens is
+// text.
+func plainText(s string) error {
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
+			return fmt.Errorf("%w: control characters are not allowed", ErrInvalid)
+		}
+	}
+	return nil
 }
 
 // update applies f to participant id (under the lock), stores it and tells

@@ -102,7 +102,10 @@ func TestChatPublicAndPrivate(t *testing.T) {
 	if _, err := vera.Chat(e.ctx, walt.ID(), "psst"); err != nil {
 		t.Fatal(err)
 	}
-	want := map[*person]string{mona: "hello all", vera: "hello all|psst", walt: "hello all|psst"}
+	if _, err := vera.Chat(e.ctx, walt.ID(), "two\n\tlines"); err != nil {
+		t.Fatalf("line breaks and tabs are text: %v", err)
+	}
+	want := map[*person]string{mona: "hello all", vera: "hello all|psst|two\n\tlines", walt: "hello all|psst|two\n\tlines"}
 	for p, w := range want {
 		if got := strings.Join(chatTexts(p.rec.take()), "|"); got != w {
 			t.Fatalf("%s received %q, want %q", p.id.Name, got, w)
@@ -125,6 +128,9 @@ func TestChatPublicAndPrivate(t *testing.T) {
 		{"empty", "", "   ", room.ErrInvalid},
 		{"too long", "", strings.Repeat("x", 5001), room.ErrInvalid},
 		{"not UTF-8", "", "a\xffb", room.ErrInvalid},
+		{"NUL", "", "a\x00b", room.ErrInvalid},
+		{"escape sequence", "", "\x1b[2Jcleared", room.ErrInvalid},
+		{"C1 control", "", "a\u0085b", room.ErrInvalid},
 		{"unknown recipient", "nobody", "hi", room.ErrNotFound},
 		{"to oneself", vera.ID(), "hi", room.ErrNotFound},
 	}
@@ -138,8 +144,8 @@ func TestChatPublicAndPrivate(t *testing.T) {
 			t.Fatalf("refused chat reached %s (%d events)", p.id.Name, n)
 		}
 	}
-	if cs, _ := e.store.ListChat(e.ctx, mt.Key); len(cs) != 2 {
-		t.Fatalf("store holds %d lines, want 2", len(cs))
+	if cs, _ := e.store.ListChat(e.ctx, mt.Key); len(cs) != 3 {
+		t.Fatalf("store holds %d lines, want 3", len(cs))
 	}
 }
 

@@ -22,6 +22,9 @@ type Config struct {
 	TTL time.Duration
 	// ReconnectGrace keeps a dropped browser's place this long (60s).
 	ReconnectGrace time.Duration
+	// SweepInterval is how often Run deletes the file folders of meetings
+	// that no longer exist (10m); it also sweeps once when Run starts.
+	SweepInterval time.Duration
 	// MaxChatLines kept per meeting (1000).
 	MaxChatLines int
 	// MaxChatRunes per message (5000).
@@ -37,6 +40,9 @@ func (c *Config) defaults() {
 	}
 	if c.ReconnectGrace <= 0 {
 		c.ReconnectGrace = time.Minute
+	}
+	if c.SweepInterval <= 0 {
+		c.SweepInterval = 10 * time.Minute
 	}
 	if c.MaxChatLines <= 0 {
 		c.MaxChatLines = 1000
@@ -60,10 +66,16 @@ type Manager struct {
 	files Files
 	log   *slog.Logger
 
+	// sweepMu: StoreFile holds it shared, SweepFiles exclusively, so a
+	// sweep never removes a folder a create is filling.
+	sweepMu sync.RWMutex
+
 	mu    sync.Mutex
 	rooms map[string]*live // by meeting key
 	// onEnd hooks let the SFU and the SIP gateway close what they hold.
 	onEnd []func(meetingKey string)
+	// onEnded hooks see the ended meeting (its last state) and the reason.
+	onEnded []func(mt Meeting, reason string)
 }
 
 // NewManager returns a Manager over store and files (files may be nil).
@@ -78,6 +90,23 @@ func (m *Manager) OnEnd(f func(meetingKey string)) {
 	m.mu.Lock()
 	m.onEnd = append(m.onEnd, f)
 	m.mu.Unlock()
+}
+
+// OnEnded registers a hook run (outside any lock) after a meeting ended,
+// with the meeting's last state and the end reason, before its data is
+// wiped (the web layer calls the platform's end callback from it).
+func (m *Manager) OnEnded(f func(mt Meeting, reason string)) {
+	m.mu.Lock()
+	m.onEnded = append(m.onEnded, f)
+	m.mu.Unlock()
+}
+
+// Ready reports whether the manager can serve: its store answers.
+func (m *Manager) Ready(ctx context.Context) error {
+	if err := m.store.Ping(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
 }
 
 // Now is the manager's clock.
@@ -105,6 +134,14 @@ func (m *Manager) Create(ctx context.Context, s Settings) (mt *Meeting, existed 
 		s.EndWhenNoModeratorDelay = time.Minute
 	}
 	key := KeyOf(s.MeetingID)
+	// A meeting this node runs is a duplicate even when the store lost its
+	// record (a Redis restarted empty): replacing it would leave its
+	// participants in a room nobody can end.
+	if l := m.lookup(key); l != nil {
+		if mt, err := l.meeting(); err == nil {
+			return mt, true, nil
+		}
+	}
 	if old, err := m.store.GetMeeting(ctx, key); err == nil {
 		return old, true, nil
 	} else if !errors.Is(err, ErrNotFound) {
@@ -141,11 +178,17 @@ func (m *Manager) Create(ctx context.Context, s Settings) (mt *Meeting, existed 
 
 // Meeting returns a meeting by its meetingID.
 func (m *Manager) Meeting(ctx context.Context, meetingID string) (*Meeting, error) {
-	return m.store.GetMeeting(ctx, KeyOf(meetingID))
+	return m.MeetingByKey(ctx, KeyOf(meetingID))
 }
 
-// MeetingByKey returns a meeting by its internal key.
+// MeetingByKey returns a meeting by its internal key: from memory when it
+// runs on this node (the authority), else from the store.
 func (m *Manager) MeetingByKey(ctx context.Context, key string) (*Meeting, error) {
+	if l := m.lookup(key); l != nil {
+		if mt, err := l.meeting(); err == nil {
+			return mt, nil
+		}
+	}
 	return m.store.GetMeeting(ctx, key)
 }
 
@@ -193,6 +236,31 @@ func (m *Manager) wipe(ctx context.Context, key string) error {
 		}
 	}
 	return err
+}
+
+// StoreFile keeps a file of a meeting running on this node. It is atomic
+// against the meeting's end: a file stored while the meeting ends is
+// either removed by the end's wipe or refused with ErrEnded, never left
+// behind.
+func (m *Manager) StoreFile(ctx context.Context, key, name string, data []byte) (string, error) {
+	if m.files == nil {
+		return "", fmt.Errorf("%w: this server keeps no files", ErrInvalid)
+	}
+	m.sweepMu.RLock()
+	defer m.sweepMu.RUnlock()
+	l := m.lookup(key)
+	if l == nil {
+		return "", ErrEnded
+	}
+	l.filesMu.Lock()
+	defer l.filesMu.Unlock()
+	l.mu.Lock()
+	ended := l.ended
+	l.mu.Unlock()
+	if ended {
+		return "", ErrEnded
+	}
+	return m.files.Put(key, name, data)
 }
 
 // NewSession vouches for an identity joining a meeting (the API join) and
@@ -249,15 +317,17 @@ func (m *Manager) Session(ctx context.Context, token string) (*Session, error) {
 // RedeemSession exchanges a one-time join token for a fresh session token,
 // so the token that travelled in a URL stops working.
 func (m *Manager) RedeemSession(ctx context.Context, token string) (newToken string, s *Session, err error) {
-	s, err = m.Session(ctx, token)
+	if token == "" {
+		return "", nil, ErrNotFound
+	}
+	// Read and delete in one atomic step, so that concurrent requests for
+	// one link cannot each get a session.
+	s, err = m.store.TakeJoinSession(ctx, HashToken(token))
 	if err != nil {
 		return "", nil, err
 	}
 	if s.Used {
 		return "", nil, ErrNotFound
-	}
-	if err := m.store.DeleteSession(ctx, HashToken(token)); err != nil {
-		return "", nil, err
 	}
 	newToken = NewToken()
 	s.Used = true
@@ -293,17 +363,29 @@ func (m *Manager) Tick(ctx context.Context, now time.Time) {
 	}
 }
 
-// Run calls Tick every interval until ctx is done.
+// Run calls Tick every interval until ctx is done, and sweeps the files
+// of meetings that no longer exist at the start and every SweepInterval.
 func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	sweep := time.NewTicker(m.cfg.SweepInterval)
+	defer sweep.Stop()
+	m.sweep(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			m.Tick(ctx, m.cfg.Now())
+		case <-sweep.C:
+			m.sweep(ctx)
 		}
+	}
+}
+
+func (m *Manager) sweep(ctx context.Context) {
+	if _, err := m.SweepFiles(ctx); err != nil && ctx.Err() == nil {
+		m.log.Warn("sweep files", "err", err)
 	}
 }
 
@@ -388,10 +470,60 @@ func (m *Manager) forget(key string) {
 	delete(m.rooms, key)
 }
 
-func (m *Manager) endHooks() []func(string) {
+func (m *Manager) endHooks() ([]func(string), []func(Meeting, string)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]func(string){}, m.onEnd...)
+	return append([]func(string){}, m.onEnd...), append([]func(Meeting, string){}, m.onEnded...)
+}
+
+// SweepFiles deletes the file folders of meetings that neither run on this
+// node nor exist in the store: what a crash (SIGKILL, power loss) left
+// behind once the store forgot the meeting, or what a create racing an
+// end wrote late. It returns how many folders it removed.
+func (m *Manager) SweepFiles(ctx context.Context) (int, error) {
+	if m.files == nil {
+		return 0, nil
+	}
+	keys, err := m.files.Meetings()
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	var errs []error
+	for _, key := range keys {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		gone, err := m.sweepOne(ctx, key)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if gone {
+			removed++
+		}
+	}
+	if removed > 0 {
+		m.log.Info("removed files of meetings that no longer exist", "folders", removed)
+	}
+	return removed, errors.Join(errs...)
+}
+
+func (m *Manager) sweepOne(ctx context.Context, key string) (bool, error) {
+	m.sweepMu.Lock()
+	defer m.sweepMu.Unlock()
+	if m.lookup(key) != nil {
+		return false, nil
+	}
+	if _, err := m.store.GetMeeting(ctx, key); err == nil {
+		return false, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return false, err // the store is down: keep, try again later
+	}
+	if err := m.files.Remove(key); err != nil {
+		return false, err
+	}
+	m.log.Info("removed files of a meeting that no longer exists", "meeting", key)
+	return true, nil
 }
 
 // NewID returns a random opaque identifier (128 bits, URL-safe).

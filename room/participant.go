@@ -46,6 +46,10 @@ type Participant struct {
 	Screen bool `json:"screen,omitempty"`
 	// Voice is set for participants whose audio comes through the phone.
 	Voice bool `json:"voice,omitempty"`
+	// CustomData is what the platform passed as join's userdata-* (names
+	// without the prefix): reported back in getMeetingInfo, never shown
+	// to clients.
+	CustomData map[string]string `json:"customData,omitempty"`
 }
 
 // Public is the view of a participant that clients may see.
@@ -95,6 +99,8 @@ type Identity struct {
 	Kind          Kind   `json:"kind"`
 	UserID        string `json:"userID,omitempty"`
 	Guest         bool   `json:"guest,omitempty"`
+	// CustomData: join's userdata-* parameters (see Participant).
+	CustomData map[string]string `json:"customData,omitempty"`
 }
 
 // Session binds a browser's session cookie to an identity in a meeting. The

@@ -36,6 +36,11 @@ type Store interface {
 	// PutSession stores a session under the hash of its token.
 	PutSession(ctx context.Context, tokenHash string, s *Session, ttl time.Duration) error
 	GetSession(ctx context.Context, tokenHash string) (*Session, error)
+	// TakeJoinSession returns the session under tokenHash and, if it is a
+	// one-time join session not yet redeemed (Used false), deletes it in
+	// the same atomic step: of concurrent callers exactly one receives it
+	// unused. A redeemed session is returned as it is and kept.
+	TakeJoinSession(ctx context.Context, tokenHash string) (*Session, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
 
 	// PutState / GetState hold one named feature state blob of a meeting
@@ -50,6 +55,9 @@ type Store interface {
 	// meeting is not an error.
 	DeleteMeeting(ctx context.Context, meetingKey string) error
 
+	// Ping reports whether the store answers (readiness).
+	Ping(ctx context.Context) error
+
 	Close() error
 }
 
@@ -60,4 +68,6 @@ type Files interface {
 	Open(meetingKey, name string) ([]byte, error)
 	List(meetingKey string) ([]string, error)
 	Remove(meetingKey string) error
+	// Meetings lists the keys of the meetings that have a folder.
+	Meetings() ([]string, error)
 }

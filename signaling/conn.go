@@ -42,6 +42,8 @@ type conn struct {
 	role     room.Role
 	chat     bucket
 	msgs     bucket
+	// floodStrikes counts frames refused in a row for the message budget.
+	floodStrikes int
 	handlers map[string]Handler // extension handlers by message type
 	opened   []Handler
 }
@@ -389,6 +391,23 @@ func (c *conn) onEvent(ctx context.Context, e room.Event) {
 
 func (c *conn) onMessage(ctx context.Context, in inMsg) {
 	now := time.Now()
+	// Every frame counts against the budget before it is even decoded:
+	// malformed, oversized, binary and unknown frames cost the server work
+	// too, and must not be a way around the limit.
+	if !c.msgs.take(now) {
+		c.floodStrikes++
+		if c.floodStrikes > c.s.opt.MsgBurst {
+			// Still sending a whole burst past the limit: a flood, not a
+			// burst of clicks. Cut the connection (the participant keeps
+			// its place for the reconnect grace).
+			c.log.Info("message flood, closing connection", "err", ErrRateLimited)
+			c.finish(CloseFlood, "too many messages")
+			return
+		}
+		c.sendError("", fmt.Errorf("%w: slow down", ErrRateLimited))
+		return
+	}
+	c.floodStrikes = 0
 	if in.tooLarge {
 		c.sendError("", fmt.Errorf("%w: the limit is %d bytes", ErrTooLarge, c.s.opt.MaxMessageBytes))
 		return
@@ -402,7 +421,7 @@ func (c *conn) onMessage(ctx context.Context, in inMsg) {
 		c.sendError(req.Ref, err)
 		return
 	}
-	if !c.msgs.take(now) || (req.Type == TypeChatSend && !c.chat.take(now)) {
+	if req.Type == TypeChatSend && !c.chat.take(now) {
 		c.sendError(req.Ref, fmt.Errorf("%w: slow down", ErrRateLimited))
 		return
 	}

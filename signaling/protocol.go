@@ -73,6 +73,8 @@ const (
 	CloseLeft     = 4005 // the participant left
 	CloseDenied   = 4006 // a moderator did not let the guest in
 	CloseFull     = 4009 // the meeting is full
+	// CloseFlood: the client kept sending past its message budget.
+	CloseFlood = 1008
 )
 
 // ChatSend sends a chat line: public when To is empty, else private to the

@@ -53,7 +53,7 @@ func TestDocsAndClientMirrorProtocol(t *testing.T) {
 			t.Errorf("docs/protocol.md does not list error code %s", code)
 		}
 	}
-	for _, c := range []int{CloseEnded, CloseRemoved, CloseReplaced, CloseLeft, CloseFull, CloseDenied} {
+	for _, c := range []int{CloseEnded, CloseRemoved, CloseReplaced, CloseLeft, CloseFull, CloseDenied, CloseFlood} {
 		n := itoa(c)
 		if !strings.Contains(string(doc), n) || !strings.Contains(string(js), n) {
 			t.Errorf("close code %d missing from docs or protocol.js", c)

@@ -585,3 +585,44 @@ func TestCloseDrainsWithGoingAway(t *testing.T) {
 		runtime.Gosched()
 	}
 }
+
+// TestMalformedFloodDisconnects: frames that are not valid messages count
+// against the message budget like good ones, and a client that keeps
+// sending them past the budget is cut off, while the others go on.
+func TestMalformedFloodDisconnects(t *testing.T) {
+	e := newEnv(t, func(o *Options, _ *httptest.Server) { o.MsgBurst, o.MsgPerSecond = 20, 1 })
+	mod, viewer, _, _ := twoInRoom(t, e)
+	frames := [][]byte{[]byte("{"), []byte(`{"type":"no.such.type"}`), []byte("not json"), []byte(strings.Repeat("x", 2000))}
+	sent := 0
+	for ; sent < 500; sent++ {
+		if err := viewer.ws.WriteMessage(websocket.TextMessage, frames[sent%len(frames)]); err != nil {
+			break // the server closed the socket
+		}
+	}
+	if code := viewer.expectClose(); code != CloseFlood {
+		t.Fatalf("flooding viewer closed with %d, want %d (after %d frames)", code, CloseFlood, sent)
+	}
+	mod.ping("alive")
+}
+
+// TestRateLimitCountsBadFrames: once the budget is spent on malformed
+// frames, a good message is refused too (and changes nothing).
+func TestRateLimitCountsBadFrames(t *testing.T) {
+	e := newEnv(t, func(o *Options, _ *httptest.Server) { o.MsgBurst, o.MsgPerSecond = 5, 0.001 })
+	mod, viewer, _, _ := twoInRoom(t, e)
+	for range 5 {
+		viewer.sendRaw([]byte("{"))
+		if got := decodeData[Error](t, viewer.expect(TypeError, nil)); got.Code != CodeBadRequest {
+			t.Fatalf("malformed frame within the budget: %+v", got)
+		}
+	}
+	viewer.send(TypeChatSend, "late", ChatSend{Text: "should not arrive"})
+	if got := decodeData[Error](t, viewer.expect(TypeError, nil)); got.Code != CodeRateLimited {
+		t.Fatalf("good message after the budget went on bad frames: %+v", got)
+	}
+	for _, m := range mod.pending() {
+		if m.Type == TypeChatMessage {
+			t.Fatalf("a refused chat line reached the moderator: %s", m.Data)
+		}
+	}
+}

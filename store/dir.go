@@ -184,6 +184,21 @@ func (d *Dir) List(mk string) ([]string, error) {
 	return out, nil
 }
 
+// Meetings lists the keys of the meetings that have a directory, sorted.
+func (d *Dir) Meetings() ([]string, error) {
+	ents, err := os.ReadDir(d.rooms)
+	if err != nil {
+		return nil, fmt.Errorf("store: list meetings' files: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() && validKey(e.Name()) == nil {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
 // Remove deletes the meeting's directory and everything in it. Removing a
 // meeting without files is not an error.
 func (d *Dir) Remove(mk string) error {

@@ -77,6 +77,14 @@ func (s *Memory) Keys() map[string]time.Duration {
 	return out
 }
 
+// Drop deletes one key, as an operator with redis-cli could (tests: a
+// store that lost its data).
+func (s *Memory) Drop(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.data, key)
+}
+
 // Dump returns every live key with its value rendered as text, so tests can
 // search the whole store for data that must never be in it.
 func (s *Memory) Dump() map[string]string {
@@ -315,6 +323,23 @@ func (s *Memory) GetSession(_ context.Context, th string) (*room.Session, error)
 	return &sess, nil
 }
 
+func (s *Memory) TakeJoinSession(_ context.Context, th string) (*room.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.get(KeySession(th))
+	if e == nil {
+		return nil, room.ErrNotFound
+	}
+	var sess room.Session
+	if err := json.Unmarshal(e.str, &sess); err != nil {
+		return nil, fmt.Errorf("decode session: %w", err)
+	}
+	if !sess.Used {
+		s.deleteSession(th, e)
+	}
+	return &sess, nil
+}
+
 func (s *Memory) DeleteSession(_ context.Context, th string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -322,6 +347,13 @@ func (s *Memory) DeleteSession(_ context.Context, th string) error {
 	if e == nil {
 		return nil
 	}
+	s.deleteSession(th, e)
+	return nil
+}
+
+// deleteSession removes the session key e of th and its index entry;
+// caller holds mu.
+func (s *Memory) deleteSession(th string, e *entry) {
 	delete(s.data, KeySession(th))
 	// Drop it from its meeting's index too, so the index does not grow
 	// with every redeemed join token.
@@ -334,7 +366,6 @@ func (s *Memory) DeleteSession(_ context.Context, th string) error {
 			}
 		}
 	}
-	return nil
 }
 
 func (s *Memory) PutState(_ context.Context, mk, name string, v []byte, ttl time.Duration) error {
@@ -405,5 +436,8 @@ func (s *Memory) DeleteMeeting(_ context.Context, mk string) error {
 	}
 	return nil
 }
+
+// Ping always succeeds: the memory store is part of the process.
+func (s *Memory) Ping(context.Context) error { return nil }
 
 func (s *Memory) Close() error { return nil }

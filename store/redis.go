@@ -67,6 +67,14 @@ func NewRedisClient(ctx context.Context, c redis.UniversalClient, log *slog.Logg
 // Client is the underlying client (tests and metrics).
 func (s *Redis) Client() redis.UniversalClient { return s.c }
 
+// Ping checks that the server answers.
+func (s *Redis) Ping(ctx context.Context) error {
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
 // Close closes the connection pool.
 func (s *Redis) Close() error { return s.c.Close() }
 
@@ -324,6 +332,35 @@ func (s *Redis) GetSession(ctx context.Context, th string) (*room.Session, error
 	var sess room.Session
 	if err := json.Unmarshal(b, &sess); err != nil {
 		return nil, fmt.Errorf("decode session: %w", err)
+	}
+	return &sess, nil
+}
+
+// takeJoin returns KEYS[1] and deletes it in the same step unless the
+// session was already redeemed: Redis runs a script atomically, so of
+// concurrent redeems of one join link exactly one gets the session.
+var takeJoin = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local ok, s = pcall(cjson.decode, v)
+if ok and type(s) == 'table' and s.used == true then return v end
+redis.call('DEL', KEYS[1])
+return v`)
+
+func (s *Redis) TakeJoinSession(ctx context.Context, th string) (*room.Session, error) {
+	b, err := takeJoin.Run(ctx, s.c, []string{KeySession(th)}).Text()
+	if err != nil {
+		return nil, notFound(err)
+	}
+	var sess room.Session
+	if err := json.Unmarshal([]byte(b), &sess); err != nil {
+		return nil, fmt.Errorf("decode session: %w", err)
+	}
+	if !sess.Used {
+		// The index entry of a deleted key; the wipe would skip it anyway.
+		if err := s.c.HDel(ctx, KeySessions(sess.MeetingKey), th).Err(); err != nil {
+			s.log.Warn("drop redeemed session from index", "err", err)
+		}
 	}
 	return &sess, nil
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -57,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (room.Store, Inspector)) {
 		{"Participants", testParticipants},
 		{"ChatCapAndOrder", testChat},
 		{"Sessions", testSessions},
+		{"ConcurrentRedeemsOneWinner", testConcurrentRedeems},
 		{"State", testState},
 		{"EveryKeyHasTTL", testEveryKeyHasTTL},
 		{"TouchRefreshesEveryKey", testTouch},
@@ -358,12 +360,12 @@ func testSessions(t *testing.T, s room.Store, _ Inspector) {
 	ctx := context.Background()
 	m := create(t, s, "course-a", "11111", TTL)
 	th := room.HashToken("secret-token")
-	sess := &room.Session{MeetingKey: m.Key, Slot: "s1", Identity: room.Identity{ParticipantID: "p1", Name: "Ada", Role: room.Moderator, Kind: room.Browser}}
+	sess := &room.Session{MeetingKey: m.Key, Slot: "s1", Identity: room.Identity{ParticipantID: "p1", Name: "Ada", Role: room.Moderator, Kind: room.Browser, CustomData: map[string]string{"course": "7"}}}
 	if err := s.PutSession(ctx, th, sess, TTL); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetSession(ctx, th)
-	if err != nil || got.MeetingKey != m.Key || got.Slot != "s1" || got.Identity != sess.Identity {
+	if err != nil || got.MeetingKey != m.Key || got.Slot != "s1" || !reflect.DeepEqual(got.Identity, sess.Identity) {
 		t.Fatalf("GetSession = %+v, %v", got, err)
 	}
 	_, err = s.GetSession(ctx, room.HashToken("other"))
@@ -375,6 +377,61 @@ func testSessions(t *testing.T, s room.Store, _ Inspector) {
 	wantErr(t, "deleted session", err, room.ErrNotFound)
 	if err := s.DeleteSession(ctx, th); err != nil {
 		t.Fatalf("deleting twice: %v", err)
+	}
+}
+
+// testConcurrentRedeems: a one-time join session taken by many callers at
+// once goes to exactly one of them and is gone afterwards; a redeemed
+// session is returned to everyone and kept.
+func testConcurrentRedeems(t *testing.T, s room.Store, _ Inspector) {
+	ctx := context.Background()
+	m := create(t, s, "course-a", "11111", TTL)
+	for round := range 5 {
+		th := room.HashToken(fmt.Sprintf("join-link-%d", round))
+		sess := &room.Session{MeetingKey: m.Key, Slot: "s", Identity: room.Identity{ParticipantID: "p", Name: "Ada", Role: room.Viewer}}
+		if err := s.PutSession(ctx, th, sess, TTL); err != nil {
+			t.Fatal(err)
+		}
+		const n = 20
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		unused, notFound := 0, 0
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got, err := s.TakeJoinSession(ctx, th)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil && !got.Used && got.Identity.Name == "Ada":
+					unused++
+				case errors.Is(err, room.ErrNotFound):
+					notFound++
+				default:
+					t.Errorf("TakeJoinSession = %+v, %v", got, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if unused != 1 || notFound != n-1 {
+			t.Fatalf("round %d: %d callers got the session, %d found none; want 1 and %d", round, unused, notFound, n-1)
+		}
+		if _, err := s.GetSession(ctx, th); !errors.Is(err, room.ErrNotFound) {
+			t.Fatalf("round %d: the taken session is still there: %v", round, err)
+		}
+	}
+	used := room.HashToken("cookie")
+	if err := s.PutSession(ctx, used, &room.Session{MeetingKey: m.Key, Slot: "s", Used: true}, TTL); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if got, err := s.TakeJoinSession(ctx, used); err != nil || !got.Used {
+			t.Fatalf("redeemed session: %+v, %v", got, err)
+		}
+	}
+	if _, err := s.GetSession(ctx, used); err != nil {
+		t.Fatalf("a redeemed session was deleted by TakeJoinSession: %v", err)
 	}
 }
 

@@ -95,8 +95,13 @@ export const ErrorCode = Object.freeze({
   DISCONNECTED: 'disconnected',
 });
 
-/** WebSocket close codes after which the client must not reconnect. */
+/**
+ * WebSocket close codes of the server. 4000–4999 are final (do not
+ * reconnect); FLOOD (1008, the client kept sending past its message
+ * budget) is followed by a reconnect with backoff like any other drop.
+ */
 export const CloseCode = Object.freeze({
+  FLOOD: 1008,
   ENDED: 4001,
   REMOVED: 4003,
   REPLACED: 4004,
