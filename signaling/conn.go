@@ -38,14 +38,14 @@ type conn struct {
 	closing atomic.Bool
 
 	// Owned by the serve loop.
-	member   *room.Member
-	role     room.Role
-	chat     bucket
-	msgs     bucket
+	member *room.Member
+	role   room.Role
+	chat   bucket
+	msgs   bucket
 	// floodStrikes counts frames refused in a row for the message budget.
 	floodStrikes int
-	handlers map[string]Handler // extension handlers by message type
-	opened   []Handler
+	handlers     map[string]Handler // extension handlers by message type
+	opened       []Handler
 }
 
 type inMsg struct {
