@@ -37,7 +37,7 @@ func TestCreateDefaults(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t)
 			mt := e.create(c.in)
-			if mt.Key != room.KeyOf(c.in.MeetingID) || !room.ValidPIN(mt.PIN) || !mt.CreateTime.Equal(t0) || mt.Running() {
+			if len(mt.Key) != 40 || mt.Key == room.KeyOf(c.in.MeetingID) || !room.ValidPIN(mt.PIN) || !mt.CreateTime.Equal(t0) || mt.Running() {
 				t.Fatalf("created %+v", mt)
 			}
 			c.check(t, mt)
@@ -78,7 +78,7 @@ func TestCreateRejectsBadSettings(t *testing.T) {
 			if !errors.Is(err, room.ErrInvalid) || mt != nil {
 				t.Fatalf("Create = %v, %v; want ErrInvalid", mt, err)
 			}
-			if keys := e.store.Keys(); len(keys) != 0 {
+			if keys := e.flushed().Keys(); len(keys) != 0 {
 				t.Fatalf("a refused create wrote %v", keys)
 			}
 		})
@@ -130,8 +130,8 @@ func TestCreatePINs(t *testing.T) {
 }
 
 func TestMeetingHelpers(t *testing.T) {
-	mt := &room.Meeting{Settings: room.Settings{Name: "Bio", PIN: "12345", DialNumber: "+49 30 1234",
-		Welcome: "Welcome to %%CONFNAME%%! Call %%DIALNUM%%, PIN %%CONFNUM%%."}, Key: room.KeyOf("x"), CreateTime: t0}
+	mt := &room.Meeting{Settings: room.Settings{MeetingID: "x", Name: "Bio", PIN: "12345", DialNumber: "+49 30 1234",
+		Welcome: "Welcome to %%CONFNAME%%! Call %%DIALNUM%%, PIN %%CONFNUM%%."}, Key: room.NewKey(), CreateTime: t0}
 	if got := mt.WelcomeText(); got != "Welcome to Bio! Call +49 30 1234, PIN 12345." {
 		t.Fatalf("WelcomeText = %q", got)
 	}
@@ -140,6 +140,9 @@ func TestMeetingHelpers(t *testing.T) {
 	}
 	if k := room.KeyOf("x"); len(k) != 40 || k == room.KeyOf("y") {
 		t.Fatalf("KeyOf = %q", k)
+	}
+	if a, b := room.NewKey(), room.NewKey(); len(a) != 40 || a == b {
+		t.Fatalf("NewKey = %q, %q", a, b)
 	}
 }
 
@@ -157,12 +160,12 @@ func FuzzSettingsValidate(f *testing.F) {
 			if !errors.Is(err, room.ErrInvalid) {
 				t.Fatalf("Create: %v is not ErrInvalid", err)
 			}
-			if len(e.store.Keys()) != 0 {
+			if len(e.flushed().Keys()) != 0 {
 				t.Fatal("refused create wrote keys")
 			}
 			return
 		}
-		if !room.ValidPIN(mt.PIN) || (pin != "" && mt.PIN != pin) || mt.Key != room.KeyOf(id) {
+		if !room.ValidPIN(mt.PIN) || (pin != "" && mt.PIN != pin) || len(mt.Key) != 40 {
 			t.Fatalf("created %+v from %+v", mt, s)
 		}
 	})

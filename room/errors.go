@@ -25,3 +25,16 @@ var (
 	// ErrNotInRoom: the participant is waiting in the lobby and may not act yet.
 	ErrNotInRoom = errors.New("room: participant is not in the room yet")
 )
+
+var (
+	// ErrReplaced: the call came through a handle whose participant has
+	// attached again elsewhere (a newer tab or a reconnect).
+	ErrReplaced = errors.New("room: connection replaced")
+	// ErrUnavailable: the store has not accepted the meeting's writes for
+	// too long (or too many wait); the change was refused and nothing of
+	// it happened. It passes once the store recovers.
+	ErrUnavailable = errors.New("room: store unavailable")
+	// ErrElsewhere: another node owns the meeting (its lease); this node
+	// cannot run it.
+	ErrElsewhere = errors.New("room: meeting runs on another node")
+)

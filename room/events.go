@@ -13,8 +13,11 @@ const (
 	EventLeft EventType = "left"
 	// EventAdmitted: the listener's own participant left the lobby.
 	EventAdmitted EventType = "admitted"
-	// EventChat: a chat line the listener may read (Chat set).
+	// EventChat: a chat line the listener may read (Chat set, already in
+	// the form this listener may see it).
 	EventChat EventType = "chat"
+	// EventChatCleared: a moderator cleared the public chat.
+	EventChatCleared EventType = "chatCleared"
 	// EventRemoved: the listener's own participant was removed by a moderator.
 	EventRemoved EventType = "removed"
 	// EventReplaced: the same participant attached again elsewhere (a new
@@ -22,12 +25,22 @@ const (
 	EventReplaced EventType = "replaced"
 	// EventEnded: the meeting ended (Reason, LogoutURL set).
 	EventEnded EventType = "ended"
+	// EventMoved: this node lost the meeting to another node (its lease
+	// was taken over); the listener is detached and should reconnect.
+	EventMoved EventType = "moved"
 	// EventDenied: a moderator refused to let the listener's own guest
 	// participant in; its session cannot enter again.
 	EventDenied EventType = "denied"
 	// EventWaiting: to moderators in the room, the guests now waiting for
 	// approval (Waiting set, possibly empty).
 	EventWaiting EventType = "waiting"
+	// EventMeetingUpdated: the meeting's settings changed (Meeting set):
+	// the lock settings, applied at once by the media layer. Resync is set
+	// when what the listener may see of others changed with it (the hidden
+	// user list): a fresh snapshot is due.
+	EventMeetingUpdated EventType = "meetingUpdated"
+	// EventFeature: a feature's event (Feature, Payload set).
+	EventFeature EventType = "feature"
 )
 
 // End reasons, as shown to clients.
@@ -39,9 +52,13 @@ const (
 	ReasonEmpty       = "empty"
 	ReasonNoModerator = "noModerator"
 	ReasonShutdown    = "shutdown"
+	// ReasonParent: a child meeting (breakout) ended with its parent.
+	ReasonParent = "parent"
 )
 
-// Event is one notification to a Listener.
+// Event is one notification to a Listener. The fields of the core's own
+// events are fixed; a feature's events carry the feature's name and a
+// payload type of its own, so features never add fields here.
 type Event struct {
 	Type          EventType
 	Participant   *Public
@@ -52,6 +69,15 @@ type Event struct {
 	// Waiting is the whole list for EventWaiting, oldest first; shared
 	// between listeners, so read-only.
 	Waiting []Public
+	// Meeting is the meeting's new state for EventMeetingUpdated (a copy,
+	// shared between listeners: read-only).
+	Meeting *Meeting
+	// Resync: see EventMeetingUpdated.
+	Resync bool
+	// Feature names the feature of an EventFeature; Payload is its
+	// event, of a type the feature documents (read-only: shared).
+	Feature string
+	Payload any
 }
 
 // Listener receives a participant's events. Notify is called without any

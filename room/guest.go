@@ -2,7 +2,6 @@ package room
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 )
@@ -66,24 +65,13 @@ func (l *live) waitingChanged(ds []delivery) []delivery {
 	return ds
 }
 
-// deniedJSON encodes the refused guests' IDs; the caller holds l.mu.
-func (l *live) deniedJSON() []byte {
-	ids := make([]string, 0, len(l.denied))
-	for id := range l.denied {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	b, _ := json.Marshal(ids)
-	return b
-}
-
 // AdmitGuest lets a waiting guest in (allow) or turns them away for good
 // (moderators in the room only). An ID that is not a waiting guest is
 // ErrNotFound and changes nothing.
 func (m *Member) AdmitGuest(ctx context.Context, id string, allow bool) error {
 	l := m.lv
 	l.mu.Lock()
-	ds, err := m.admitGuest(ctx, id, allow)
+	ds, err := m.admitGuest(id, allow)
 	l.mu.Unlock()
 	deliver(ds)
 	return err
@@ -100,7 +88,7 @@ func (m *Member) AdmitAllGuests(ctx context.Context) (int, error) {
 	if err == nil {
 		for _, p := range l.waitingList() {
 			var more []delivery
-			if more, err = m.admitGuest(ctx, p.ID, true); err != nil {
+			if more, err = m.admitGuest(p.ID, true); err != nil {
 				break
 			}
 			ds = append(ds, more...)
@@ -114,22 +102,10 @@ func (m *Member) AdmitAllGuests(ctx context.Context) (int, error) {
 
 // moderatorInRoom returns the caller's member if it is a moderator in the
 // room; the caller holds l.mu.
-func (m *Member) moderatorInRoom() (*member, error) {
-	mem, err := m.self()
-	if err != nil {
-		return nil, err
-	}
-	if !mem.p.InRoom {
-		return nil, ErrNotInRoom
-	}
-	if mem.p.Role != Moderator {
-		return nil, ErrForbidden
-	}
-	return mem, nil
-}
+func (m *Member) moderatorInRoom() (*member, error) { return m.inRoom(true) }
 
 // admitGuest does AdmitGuest's work; the caller holds l.mu and delivers.
-func (m *Member) admitGuest(ctx context.Context, id string, allow bool) ([]delivery, error) {
+func (m *Member) admitGuest(id string, allow bool) ([]delivery, error) {
 	l := m.lv
 	if _, err := m.moderatorInRoom(); err != nil {
 		return nil, err
@@ -138,21 +114,16 @@ func (m *Member) admitGuest(ctx context.Context, id string, allow bool) ([]deliv
 	if target == nil || target.p.InRoom || !l.awaitsApproval(target.p) {
 		return nil, fmt.Errorf("%w: no such waiting guest", ErrNotFound)
 	}
-	if !allow {
-		l.denied[id] = true
-		if err := l.mgr.store.PutState(ctx, l.mt.Key, stateDenied, l.deniedJSON(), l.ttl()); err != nil {
-			// The guest is refused on this node regardless; only a
-			// crash before the next write could forget it.
-			l.mgr.log.Warn("store guest denial", "meeting", l.mt.Key, "err", err)
-		}
-		return l.remove(ctx, nil, id, EventDenied)
-	}
-	before := *target.p
-	target.p.Approved, target.p.InRoom = true, true
-	if err := l.mgr.store.PutParticipant(ctx, l.mt.Key, target.p, l.ttl()); err != nil {
-		*target.p = before // the guest still waits
+	if err := l.persist.accepting(); err != nil {
 		return nil, err
 	}
+	if !allow {
+		l.denied[id] = true
+		l.putState(stateDenied, mustJSON(idList(l.denied)))
+		return l.remove(nil, id, EventDenied)
+	}
+	target.p.Approved, target.p.InRoom = true, true
+	l.putParticipant(target.p)
 	var ds []delivery
 	if target.l != nil {
 		ds = append(ds, delivery{target.l, Event{Type: EventAdmitted}})

@@ -218,7 +218,7 @@ func TestDenyGuest(t *testing.T) {
 	}
 	// The denial outlasts this node: another node adopting the meeting
 	// from the store refuses the guest too.
-	other := room.NewManager(room.Config{TTL: 24 * time.Hour, Now: e.clock.Now, Logger: quiet}, e.store, e.files)
+	other := e.otherNodeAfterCrash()
 	if _, err := other.Attach(e.ctx, mt.Key, gina.id, &recorder{}); !errors.Is(err, room.ErrDenied) {
 		t.Fatalf("denied guest on another node: %v, want ErrDenied", err)
 	}

@@ -75,9 +75,31 @@ func (e *env) create(s room.Settings) *room.Meeting {
 	return mt
 }
 
-// tick moves the clock by d and runs the Manager's timers at the new time.
+// flushed returns the store once every change made so far is written.
+func (e *env) flushed() *store.Memory {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)
+	defer cancel()
+	if err := e.mgr.Flush(ctx); err != nil {
+		e.t.Fatalf("flush: %v", err)
+	}
+	return e.store
+}
+
+// otherNodeAfterCrash lets this node's leases expire, as when the node
+// died, and returns a second node on the same store.
+func (e *env) otherNodeAfterCrash() *room.Manager {
+	e.t.Helper()
+	e.flushed()
+	e.clock.Add(time.Minute) // past the lease TTL (30s)
+	return room.NewManager(room.Config{TTL: 24 * time.Hour, Now: e.clock.Now, Logger: quiet}, e.store, e.files)
+}
+
+// tick moves the clock by d and runs the Manager's timers and heartbeat at
+// the new time.
 func (e *env) tick(d time.Duration) {
 	e.mgr.Tick(e.ctx, e.clock.Add(d))
+	e.mgr.Heartbeat(e.ctx)
 }
 
 // recorder is a Listener that keeps what it was told.
@@ -197,7 +219,7 @@ func (e *env) wantRoster(p *person, want ...string) {
 // noKeys fails unless the store is empty and the meeting's files are gone.
 func (e *env) wantWiped(mt *room.Meeting) {
 	e.t.Helper()
-	if keys := e.store.Keys(); len(keys) != 0 {
+	if keys := e.flushed().Keys(); len(keys) != 0 {
 		e.t.Fatalf("store keys remain after the end: %v", keys)
 	}
 	if names, err := e.files.List(mt.Key); err != nil || len(names) != 0 {

@@ -63,7 +63,7 @@ func TestRemovedAfterGrace(t *testing.T) {
 		t.Fatal("no leave after the reconnect grace")
 	}
 	e.wantRoster(mona, "Mona")
-	if ps, _ := e.store.ListParticipants(e.ctx, mt.Key); len(ps) != 1 {
+	if ps, _ := e.flushed().ListParticipants(e.ctx, mt.Key); len(ps) != 1 {
 		t.Fatalf("store holds %d participants, want 1", len(ps))
 	}
 	// The session still vouches for her: she comes back as a fresh arrival.
@@ -238,17 +238,18 @@ func TestEnd(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			before := slices.Sorted(maps.Keys(e.store.Keys()))
+			before := slices.Sorted(maps.Keys(e.flushed().Keys()))
 			var mine []string
 			for _, k := range before {
-				if strings.Contains(k, mt.Key) || k == store.KeyPIN(mt.PIN) ||
+				if strings.Contains(k, mt.Key) || k == store.KeyPIN(mt.PIN) || k == store.KeyMeetingID(room.KeyOf(mt.MeetingID)) ||
 					k == store.KeySession(room.HashToken(mona.tok)) || k == store.KeySession(room.HashToken(vera.tok)) {
 					mine = append(mine, k)
 				}
 			}
-			// record, participants, chat, sessions index, state, PIN, 2 sessions
-			if len(mine) != 8 {
-				t.Fatalf("the meeting has keys %v, want 8", mine)
+			// record, meetingID, owner, participants, chat, sessions index,
+			// state, PIN, 2 sessions
+			if len(mine) != 10 {
+				t.Fatalf("the meeting has keys %v, want 10", mine)
 			}
 			if err := c.end(e, mt, mona, vera); err != nil {
 				t.Fatal(err)
@@ -276,7 +277,7 @@ func TestEnd(t *testing.T) {
 			if names, _ := e.files.List(mt.Key); len(names) != 0 {
 				t.Fatalf("files remain: %v", names)
 			}
-			keys := slices.Sorted(maps.Keys(e.store.Keys()))
+			keys := slices.Sorted(maps.Keys(e.flushed().Keys()))
 			if c.reason == room.ReasonShutdown {
 				if len(keys) != 0 {
 					t.Fatalf("keys remain after shutdown: %v", keys)

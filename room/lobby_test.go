@@ -144,7 +144,7 @@ func TestChatPublicAndPrivate(t *testing.T) {
 			t.Fatalf("refused chat reached %s (%d events)", p.id.Name, n)
 		}
 	}
-	if cs, _ := e.store.ListChat(e.ctx, mt.Key); len(cs) != 3 {
+	if cs, _ := e.flushed().ListChat(e.ctx, mt.Key); len(cs) != 3 {
 		t.Fatalf("store holds %d lines, want 3", len(cs))
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +28,22 @@ type Config struct {
 	MaxChatLines int
 	// MaxChatRunes per message (5000).
 	MaxChatRunes int
+	// NodeID names this node in ownership leases (random when empty).
+	NodeID string
+	// LeaseTTL is how long a meeting's ownership lease lasts unless
+	// renewed (30s); the owner renews it every LeaseTTL/3, and a meeting
+	// whose owner stopped renewing is taken over after it expired.
+	LeaseTTL time.Duration
+	// MaxPendingWrites bounds one meeting's writes waiting for the store
+	// (10000); beyond, changes are refused with ErrUnavailable.
+	MaxPendingWrites int
+	// StoreDownAfter: once a meeting's store writes have failed this long
+	// (15s), changes are refused with ErrUnavailable until they succeed.
+	StoreDownAfter time.Duration
+	// StoreOpTimeout bounds one store write (5s).
+	StoreOpTimeout time.Duration
+	// Features are the feature state machines every meeting gets.
+	Features []FeatureSpec
 	// Now is the clock; tests drive time through Tick instead of sleeping.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -50,6 +65,21 @@ func (c *Config) defaults() {
 	if c.MaxChatRunes <= 0 {
 		c.MaxChatRunes = 5000
 	}
+	if c.NodeID == "" {
+		c.NodeID = NewID()[:16]
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 30 * time.Second
+	}
+	if c.MaxPendingWrites <= 0 {
+		c.MaxPendingWrites = 10000
+	}
+	if c.StoreDownAfter <= 0 {
+		c.StoreDownAfter = 15 * time.Second
+	}
+	if c.StoreOpTimeout <= 0 {
+		c.StoreOpTimeout = 5 * time.Second
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -58,13 +88,15 @@ func (c *Config) defaults() {
 	}
 }
 
-// Manager owns the meetings living on this node: their lifecycle, roster and
-// chat. It is the only writer of meeting state to the Store.
+// Manager runs the meetings this node owns: their lifecycle, roster, chat
+// and features, in memory, with the store written behind. Other nodes'
+// meetings it only reads from the store (the API may ask any node).
 type Manager struct {
-	cfg   Config
-	store Store
-	files Files
-	log   *slog.Logger
+	cfg      Config
+	store    Store
+	files    Files
+	log      *slog.Logger
+	counters persistCounters
 
 	// sweepMu: StoreFile holds it shared, SweepFiles exclusively, so a
 	// sweep never removes a folder a create is filling.
@@ -72,20 +104,38 @@ type Manager struct {
 
 	mu    sync.Mutex
 	rooms map[string]*live // by meeting key
-	// onEnd hooks let the SFU and the SIP gateway close what they hold.
+	byID  map[string]*live // by KeyOf(meetingID)
+	// onEnd hooks let the SFU and the SIP gateway close what they hold
+	// when a meeting stops running here (ended, or moved to another node).
 	onEnd []func(meetingKey string)
 	// onEnded hooks see the ended meeting (its last state) and the reason.
 	onEnded []func(mt Meeting, reason string)
+	// onStart hooks run when a meeting starts running here (created or
+	// adopted): the SFU opens its room.
+	onStart []func(meetingKey string)
 }
 
 // NewManager returns a Manager over store and files (files may be nil).
 func NewManager(cfg Config, store Store, files Files) *Manager {
 	cfg.defaults()
-	return &Manager{cfg: cfg, store: store, files: files, log: cfg.Logger, rooms: map[string]*live{}}
+	return &Manager{cfg: cfg, store: store, files: files, log: cfg.Logger,
+		rooms: map[string]*live{}, byID: map[string]*live{}}
 }
 
-// OnEnd registers a hook run (outside any lock) after a meeting ended and
-// before its data is wiped.
+// NodeID is the name of this node in ownership leases.
+func (m *Manager) NodeID() string { return m.cfg.NodeID }
+
+// OnStart registers a hook run (outside any lock) when a meeting starts
+// running on this node, created here or adopted, before anyone attaches.
+func (m *Manager) OnStart(f func(meetingKey string)) {
+	m.mu.Lock()
+	m.onStart = append(m.onStart, f)
+	m.mu.Unlock()
+}
+
+// OnEnd registers a hook run (outside any lock) when a meeting stops
+// running on this node: after it ended and before its data is wiped, or
+// when another node took it over.
 func (m *Manager) OnEnd(f func(meetingKey string)) {
 	m.mu.Lock()
 	m.onEnd = append(m.onEnd, f)
@@ -112,11 +162,56 @@ func (m *Manager) Ready(ctx context.Context) error {
 // Now is the manager's clock.
 func (m *Manager) Now() time.Time { return m.cfg.Now() }
 
+// PersistStats returns the store-write counters of this node's meetings.
+func (m *Manager) PersistStats() PersistStats {
+	s := PersistStats{Writes: m.counters.writes.Load(), Errors: m.counters.errors.Load(), Coalesced: m.counters.coalesced.Load()}
+	for _, l := range m.liveRooms() {
+		s.Pending += l.persist.pending()
+		if l.persist.down() {
+			s.Unavailable++
+		}
+	}
+	return s
+}
+
 // Create creates a meeting, or returns the running one with the same
 // meetingID and existed=true (BBB's idempotent create). A clash of PIN with
 // another meeting is ErrPINTaken when the PIN was requested; a random PIN
-// is retried.
+// is retried. The new meeting runs on this node, which holds its lease.
 func (m *Manager) Create(ctx context.Context, s Settings) (mt *Meeting, existed bool, err error) {
+	return m.create(ctx, s, "")
+}
+
+// CreateChild creates a meeting that belongs to a meeting running on this
+// node (a breakout room): it runs here too and ends with its parent.
+func (m *Manager) CreateChild(ctx context.Context, parentKey string, s Settings) (*Meeting, error) {
+	p := m.lookup(parentKey)
+	if p == nil {
+		return nil, ErrNotFound
+	}
+	if _, err := p.meeting(); err != nil {
+		return nil, ErrNotFound
+	}
+	mt, existed, err := m.create(ctx, s, parentKey)
+	if err != nil {
+		return nil, err
+	}
+	if existed {
+		return nil, fmt.Errorf("%w: meetingID of a running meeting", ErrExists)
+	}
+	// The parent may have ended while the child was made: end it too.
+	if _, err := p.meeting(); err != nil {
+		if l := m.lookup(mt.Key); l != nil {
+			if err := l.end(ctx, ReasonParent); err != nil {
+				m.log.Warn("end child of an ended parent", "meeting", mt.Key, "err", err)
+			}
+		}
+		return nil, ErrNotFound
+	}
+	return mt, nil
+}
+
+func (m *Manager) create(ctx context.Context, s Settings, parent string) (mt *Meeting, existed bool, err error) {
 	if err := s.Validate(); err != nil {
 		return nil, false, err
 	}
@@ -133,21 +228,21 @@ func (m *Manager) Create(ctx context.Context, s Settings) (mt *Meeting, existed 
 	if s.EndWhenNoModerator && s.EndWhenNoModeratorDelay == 0 {
 		s.EndWhenNoModeratorDelay = time.Minute
 	}
-	key := KeyOf(s.MeetingID)
 	// A meeting this node runs is a duplicate even when the store lost its
 	// record (a Redis restarted empty): replacing it would leave its
 	// participants in a room nobody can end.
-	if l := m.lookup(key); l != nil {
-		if mt, err := l.meeting(); err == nil {
-			return mt, true, nil
-		}
-	}
-	if old, err := m.store.GetMeeting(ctx, key); err == nil {
+	if old, err := m.Meeting(ctx, s.MeetingID); err == nil {
 		return old, true, nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, false, err
 	}
-	mt = &Meeting{Settings: s, Key: key, CreateTime: m.cfg.Now()}
+	mt = &Meeting{Settings: s, Key: NewKey(), Parent: parent, CreateTime: m.cfg.Now()}
+	// The lease first: nobody else knows the new key, so this cannot
+	// fail for another owner, and no node scanning for orphans can adopt
+	// the meeting between its record and its lease.
+	if _, err := m.store.AcquireLease(ctx, mt.Key, m.cfg.NodeID, m.cfg.LeaseTTL); err != nil {
+		return nil, false, err
+	}
 	random := s.PIN == ""
 	for try := 0; ; try++ {
 		if random {
@@ -157,32 +252,54 @@ func (m *Manager) Create(ctx context.Context, s Settings) (mt *Meeting, existed 
 		if err == nil {
 			break
 		}
+		if random && errors.Is(err, ErrPINTaken) && try < 50 {
+			continue
+		}
+		m.releaseLease(ctx, mt.Key)
 		if errors.Is(err, ErrExists) {
 			// Lost a race with a concurrent create of the same meetingID.
-			old, gerr := m.store.GetMeeting(ctx, key)
+			old, gerr := m.Meeting(ctx, s.MeetingID)
 			if gerr != nil {
 				return nil, false, gerr
 			}
 			return old, true, nil
 		}
-		if !(random && errors.Is(err, ErrPINTaken)) || try > 50 {
-			return nil, false, err
+		return nil, false, err
+	}
+	l := newLive(m, mt)
+	m.mu.Lock()
+	m.rooms[mt.Key] = l
+	m.byID[KeyOf(mt.MeetingID)] = l
+	starts := append([]func(string){}, m.onStart...)
+	m.mu.Unlock()
+	for _, f := range starts {
+		f(mt.Key)
+	}
+	m.log.Info("meeting created", "meeting", mt.Key, "parent", parent)
+	cp := *mt
+	return &cp, false, nil
+}
+
+// Meeting returns the running meeting with this meetingID.
+func (m *Manager) Meeting(ctx context.Context, meetingID string) (*Meeting, error) {
+	idKey := KeyOf(meetingID)
+	m.mu.Lock()
+	l := m.byID[idKey]
+	m.mu.Unlock()
+	if l != nil {
+		if mt, err := l.meeting(); err == nil {
+			return mt, nil
 		}
 	}
-	m.mu.Lock()
-	m.rooms[key] = newLive(m, mt)
-	m.mu.Unlock()
-	m.log.Info("meeting created", "meeting", key)
-	return mt, false, nil
+	key, err := m.store.MeetingKeyByID(ctx, idKey)
+	if err != nil {
+		return nil, err
+	}
+	return m.store.GetMeeting(ctx, key)
 }
 
-// Meeting returns a meeting by its meetingID.
-func (m *Manager) Meeting(ctx context.Context, meetingID string) (*Meeting, error) {
-	return m.MeetingByKey(ctx, KeyOf(meetingID))
-}
-
-// MeetingByKey returns a meeting by its internal key: from memory when it
-// runs on this node (the authority), else from the store.
+// MeetingByKey returns a meeting by its key: from memory when it runs on
+// this node (the authority), else from the store.
 func (m *Manager) MeetingByKey(ctx context.Context, key string) (*Meeting, error) {
 	if l := m.lookup(key); l != nil {
 		if mt, err := l.meeting(); err == nil {
@@ -201,7 +318,7 @@ func (m *Manager) MeetingByPIN(ctx context.Context, pin string) (*Meeting, error
 	if err != nil {
 		return nil, err
 	}
-	return m.store.GetMeeting(ctx, key)
+	return m.MeetingByKey(ctx, key)
 }
 
 // Meetings lists every meeting in the store.
@@ -209,7 +326,8 @@ func (m *Manager) Meetings(ctx context.Context) ([]*Meeting, error) {
 	return m.store.ListMeetings(ctx)
 }
 
-// Participants lists a meeting's participants (in the room or the lobby).
+// Participants lists a meeting's participants (in the room or the lobby):
+// from memory on the owner, else from the store.
 func (m *Manager) Participants(ctx context.Context, key string) ([]*Participant, error) {
 	if l := m.lookup(key); l != nil {
 		return l.participants(), nil
@@ -218,9 +336,13 @@ func (m *Manager) Participants(ctx context.Context, key string) ([]*Participant,
 }
 
 // End ends a meeting: every participant is told, the end hooks run, and
-// every key and file of the meeting is deleted.
+// every key and file of the meeting is deleted. A meeting another node
+// owns is ended by that node: End asks it through the store and returns.
 func (m *Manager) End(ctx context.Context, key, reason string) error {
 	l, err := m.room(ctx, key)
+	if errors.Is(err, ErrElsewhere) {
+		return m.store.RequestEnd(ctx, key, reason, m.cfg.TTL)
+	}
 	if err != nil {
 		return err
 	}
@@ -238,105 +360,6 @@ func (m *Manager) wipe(ctx context.Context, key string) error {
 	return err
 }
 
-// StoreFile keeps a file of a meeting running on this node. It is atomic
-// against the meeting's end: a file stored while the meeting ends is
-// either removed by the end's wipe or refused with ErrEnded, never left
-// behind.
-func (m *Manager) StoreFile(ctx context.Context, key, name string, data []byte) (string, error) {
-	if m.files == nil {
-		return "", fmt.Errorf("%w: this server keeps no files", ErrInvalid)
-	}
-	m.sweepMu.RLock()
-	defer m.sweepMu.RUnlock()
-	l := m.lookup(key)
-	if l == nil {
-		return "", ErrEnded
-	}
-	l.filesMu.Lock()
-	defer l.filesMu.Unlock()
-	l.mu.Lock()
-	ended := l.ended
-	l.mu.Unlock()
-	if ended {
-		return "", ErrEnded
-	}
-	return m.files.Put(key, name, data)
-}
-
-// NewSession vouches for an identity joining a meeting (the API join) and
-// returns the session token for the cookie. The participant appears when
-// its client attaches.
-func (m *Manager) NewSession(ctx context.Context, key string, id Identity) (token string, s *Session, err error) {
-	mt, err := m.store.GetMeeting(ctx, key)
-	if err != nil {
-		return "", nil, err
-	}
-	if !id.Role.Valid() {
-		return "", nil, fmt.Errorf("%w: role", ErrInvalid)
-	}
-	if id.Guest && mt.GuestPolicy == GuestAlwaysDeny {
-		return "", nil, ErrDenied
-	}
-	if id.Kind == "" {
-		id.Kind = Browser
-	}
-	id.ParticipantID = NewID()
-	token = NewToken()
-	s = &Session{MeetingKey: key, Slot: NewID(), Identity: id}
-	if err := m.putSession(ctx, token, s); err != nil {
-		return "", nil, err
-	}
-	return token, s, nil
-}
-
-// putSession stores a session, then checks that its meeting still exists:
-// a meeting wiped meanwhile (the store deletes the record last) must not
-// keep a session alive after its end.
-func (m *Manager) putSession(ctx context.Context, token string, s *Session) error {
-	th := HashToken(token)
-	if err := m.store.PutSession(ctx, th, s, m.cfg.TTL); err != nil {
-		return err
-	}
-	if _, err := m.store.GetMeeting(ctx, s.MeetingKey); err != nil {
-		if derr := m.store.DeleteSession(ctx, th); derr != nil {
-			m.log.Warn("drop session of an ended meeting", "meeting", s.MeetingKey, "err", derr)
-		}
-		return err
-	}
-	return nil
-}
-
-// Session resolves a session token.
-func (m *Manager) Session(ctx context.Context, token string) (*Session, error) {
-	if token == "" {
-		return nil, ErrNotFound
-	}
-	return m.store.GetSession(ctx, HashToken(token))
-}
-
-// RedeemSession exchanges a one-time join token for a fresh session token,
-// so the token that travelled in a URL stops working.
-func (m *Manager) RedeemSession(ctx context.Context, token string) (newToken string, s *Session, err error) {
-	if token == "" {
-		return "", nil, ErrNotFound
-	}
-	// Read and delete in one atomic step, so that concurrent requests for
-	// one link cannot each get a session.
-	s, err = m.store.TakeJoinSession(ctx, HashToken(token))
-	if err != nil {
-		return "", nil, err
-	}
-	if s.Used {
-		return "", nil, ErrNotFound
-	}
-	newToken = NewToken()
-	s.Used = true
-	if err := m.putSession(ctx, newToken, s); err != nil {
-		return "", nil, err
-	}
-	return newToken, s, nil
-}
-
 // Attach connects a participant's live connection (a browser's WebSocket or
 // a phone call) to its meeting. A second Attach of the same participant
 // replaces the first, which receives EventReplaced.
@@ -345,29 +368,29 @@ func (m *Manager) Attach(ctx context.Context, key string, id Identity, l Listene
 	if err != nil {
 		return nil, err
 	}
-	return lv.attach(ctx, id, l)
+	return lv.attach(id, l)
 }
 
 // Tick runs the timers of every meeting on this node: duration, expiry,
-// empty grace, no-moderator, reconnect grace, and the TTL refresh. The
-// server calls it every second; tests call it with a chosen time.
+// empty grace, no-moderator, reconnect grace, features' timers. It does no
+// store I/O (the heartbeat does). The server calls it every second; tests
+// call it with a chosen time.
 func (m *Manager) Tick(ctx context.Context, now time.Time) {
-	m.mu.Lock()
-	rooms := make([]*live, 0, len(m.rooms))
-	for _, l := range m.rooms {
-		rooms = append(rooms, l)
-	}
-	m.mu.Unlock()
-	for _, l := range rooms {
+	for _, l := range m.liveRooms() {
 		l.tick(ctx, now)
 	}
 }
 
-// Run calls Tick every interval until ctx is done, and sweeps the files
-// of meetings that no longer exist at the start and every SweepInterval.
+// Run calls Tick every interval, the heartbeat every LeaseTTL/3, the scan
+// for orphaned meetings every LeaseTTL and the file sweep every
+// SweepInterval (and once at the start), until ctx is done.
 func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	hb := time.NewTicker(m.cfg.LeaseTTL / 3)
+	defer hb.Stop()
+	scan := time.NewTicker(m.cfg.LeaseTTL)
+	defer scan.Stop()
 	sweep := time.NewTicker(m.cfg.SweepInterval)
 	defer sweep.Stop()
 	m.sweep(ctx)
@@ -377,6 +400,10 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 			m.Tick(ctx, m.cfg.Now())
+		case <-hb.C:
+			m.Heartbeat(ctx)
+		case <-scan.C:
+			m.Scan(ctx)
 		case <-sweep.C:
 			m.sweep(ctx)
 		}
@@ -391,17 +418,30 @@ func (m *Manager) sweep(ctx context.Context) {
 
 // Shutdown ends every meeting on this node (graceful drain).
 func (m *Manager) Shutdown(ctx context.Context) {
-	m.mu.Lock()
-	keys := make([]string, 0, len(m.rooms))
-	for k := range m.rooms {
-		keys = append(keys, k)
-	}
-	m.mu.Unlock()
-	for _, k := range keys {
-		if err := m.End(ctx, k, ReasonShutdown); err != nil && !errors.Is(err, ErrNotFound) {
-			m.log.Warn("end on shutdown", "meeting", k, "err", err)
+	for _, l := range m.liveRooms() {
+		if l.mt.Parent != "" {
+			continue // ends with its parent
+		}
+		if err := l.end(ctx, ReasonShutdown); err != nil {
+			m.log.Warn("end on shutdown", "meeting", l.mt.Key, "err", err)
 		}
 	}
+	for _, l := range m.liveRooms() {
+		if err := l.end(ctx, ReasonShutdown); err != nil {
+			m.log.Warn("end on shutdown", "meeting", l.mt.Key, "err", err)
+		}
+	}
+}
+
+// Flush waits until every change made so far in the meetings running here
+// is written to the store (tests, drain), or ctx ends.
+func (m *Manager) Flush(ctx context.Context) error {
+	for _, l := range m.liveRooms() {
+		if err := l.persist.flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (m *Manager) lookup(key string) *live {
@@ -410,120 +450,44 @@ func (m *Manager) lookup(key string) *live {
 	return m.rooms[key]
 }
 
-// room returns the live room for key, adopting a meeting found in the store
-// (created by an earlier run of this node, or before a restart).
-func (m *Manager) room(ctx context.Context, key string) (*live, error) {
-	if l := m.lookup(key); l != nil {
-		return l, nil
-	}
-	mt, err := m.store.GetMeeting(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	ps, err := m.store.ListParticipants(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	var banned []string
-	if b, err := m.store.GetState(ctx, key, stateBanned); err == nil {
-		if err := json.Unmarshal(b, &banned); err != nil {
-			m.log.Warn("read removals", "meeting", key, "err", err)
-		}
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
-	var denied []string
-	if b, err := m.store.GetState(ctx, key, stateDenied); err == nil {
-		if err := json.Unmarshal(b, &denied); err != nil {
-			m.log.Warn("read guest denials", "meeting", key, "err", err)
-		}
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
+func (m *Manager) liveRooms() []*live {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if l := m.rooms[key]; l != nil {
-		return l, nil
+	out := make([]*live, 0, len(m.rooms))
+	for _, l := range m.rooms {
+		out = append(out, l)
 	}
-	l := newLive(m, mt)
-	for _, id := range banned {
-		l.banned[id] = true
-	}
-	for _, id := range denied {
-		l.denied[id] = true
-	}
-	now := m.cfg.Now()
-	for _, p := range ps {
-		// Connections do not survive a restart: give everyone the grace.
-		if p.Connected && p.Kind == Browser {
-			p.Connected, p.Disconnected = false, now
-		}
-		l.parts[p.ID] = &member{p: p}
-	}
-	m.rooms[key] = l
-	return l, nil
+	return out
 }
 
-func (m *Manager) forget(key string) {
+// children returns the running child meetings of key.
+func (m *Manager) children(key string) []*live {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.rooms, key)
+	var out []*live
+	for _, l := range m.rooms {
+		if l.mt.Parent == key {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (m *Manager) forget(l *live) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rooms[l.mt.Key] == l {
+		delete(m.rooms, l.mt.Key)
+	}
+	if id := KeyOf(l.mt.MeetingID); m.byID[id] == l {
+		delete(m.byID, id)
+	}
 }
 
 func (m *Manager) endHooks() ([]func(string), []func(Meeting, string)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]func(string){}, m.onEnd...), append([]func(Meeting, string){}, m.onEnded...)
-}
-
-// SweepFiles deletes the file folders of meetings that neither run on this
-// node nor exist in the store: what a crash (SIGKILL, power loss) left
-// behind once the store forgot the meeting, or what a create racing an
-// end wrote late. It returns how many folders it removed.
-func (m *Manager) SweepFiles(ctx context.Context) (int, error) {
-	if m.files == nil {
-		return 0, nil
-	}
-	keys, err := m.files.Meetings()
-	if err != nil {
-		return 0, err
-	}
-	removed := 0
-	var errs []error
-	for _, key := range keys {
-		if err := ctx.Err(); err != nil {
-			return removed, err
-		}
-		gone, err := m.sweepOne(ctx, key)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if gone {
-			removed++
-		}
-	}
-	if removed > 0 {
-		m.log.Info("removed files of meetings that no longer exist", "folders", removed)
-	}
-	return removed, errors.Join(errs...)
-}
-
-func (m *Manager) sweepOne(ctx context.Context, key string) (bool, error) {
-	m.sweepMu.Lock()
-	defer m.sweepMu.Unlock()
-	if m.lookup(key) != nil {
-		return false, nil
-	}
-	if _, err := m.store.GetMeeting(ctx, key); err == nil {
-		return false, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return false, err // the store is down: keep, try again later
-	}
-	if err := m.files.Remove(key); err != nil {
-		return false, err
-	}
-	m.log.Info("removed files of a meeting that no longer exists", "meeting", key)
-	return true, nil
 }
 
 // NewID returns a random opaque identifier (128 bits, URL-safe).

@@ -1,6 +1,7 @@
 package room
 
 import (
+	"crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -79,9 +80,14 @@ type Settings struct {
 // Meeting is a created meeting: its settings plus what the server decided.
 type Meeting struct {
 	Settings
-	// Key identifies the meeting inside Aula (store keys, file paths): the
-	// hex SHA-1 of the meetingID, so platform IDs never appear in keys.
-	Key        string    `json:"key"`
+	// Key identifies this incarnation of the meeting inside Aula (store
+	// keys, SFU room, file folder, log lines): random for each creation,
+	// so a meetingID created again after its end shares nothing with the
+	// last one, and platform IDs never appear in keys.
+	Key string `json:"key"`
+	// Parent is the key of the meeting this one belongs to (a breakout
+	// room); it ends with its parent. Empty for a top-level meeting.
+	Parent     string    `json:"parent,omitempty"`
 	CreateTime time.Time `json:"createTime"`
 	// StartTime is when the first moderator entered; zero before.
 	StartTime time.Time `json:"startTime,omitzero"`
@@ -93,15 +99,26 @@ type Meeting struct {
 	EverJoined bool `json:"everJoined,omitempty"`
 }
 
-// KeyOf derives the internal key of a meetingID.
+// KeyOf derives the lookup key of a meetingID (the hex SHA-1), under
+// which the store finds the running incarnation's Key.
 func KeyOf(meetingID string) string {
 	sum := sha1.Sum([]byte(meetingID))
 	return hex.EncodeToString(sum[:])
 }
 
+// NewKey returns a fresh incarnation key: 160 random bits in hex, the
+// same shape as KeyOf's, so file folders and store keys look alike.
+func NewKey() string {
+	var b [20]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
 // InternalID is BBB's internalMeetingID shape: sha1(meetingID)-createTimeMillis.
 func (m *Meeting) InternalID() string {
-	return fmt.Sprintf("%s-%d", m.Key, m.CreateTime.UnixMilli())
+	return fmt.Sprintf("%s-%d", KeyOf(m.MeetingID), m.CreateTime.UnixMilli())
 }
 
 // Running reports BBB's "running": a moderator has started the conference.

@@ -3,7 +3,6 @@ package room_test
 import (
 	"errors"
 	"testing"
-	"time"
 
 	"aula/room"
 )
@@ -82,7 +81,7 @@ func TestHandsAndRoles(t *testing.T) {
 	if err := mona.LowerHand(e.ctx, vera.ID()); !errors.Is(err, room.ErrForbidden) {
 		t.Fatalf("demoted moderator still acts: %v", err)
 	}
-	stored, _ := e.store.ListParticipants(e.ctx, mt.Key)
+	stored, _ := e.flushed().ListParticipants(e.ctx, mt.Key)
 	for _, p := range stored {
 		want := map[string]room.Role{"Mona": room.Viewer, "Vera": room.Viewer, "Walt": room.Moderator}[p.Name]
 		if p.Role != want {
@@ -149,7 +148,7 @@ func TestRemoveBansReattach(t *testing.T) {
 	if _, err := e.attach(mt, vera.id, vera.tok); !errors.Is(err, room.ErrForbidden) {
 		t.Fatalf("re-attach after removal: %v, want ErrForbidden", err)
 	}
-	if ps, _ := e.store.ListParticipants(e.ctx, mt.Key); len(ps) != 2 {
+	if ps, _ := e.flushed().ListParticipants(e.ctx, mt.Key); len(ps) != 2 {
 		t.Fatalf("store holds %d participants, want 2", len(ps))
 	}
 }
@@ -219,7 +218,7 @@ func TestRemovalSurvivesNodeCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	next := room.NewManager(room.Config{TTL: 24 * time.Hour, Now: e.clock.Now, Logger: quiet}, e.store, e.files)
+	next := e.otherNodeAfterCrash()
 	if _, err := next.Attach(e.ctx, mt.Key, vera.id, &recorder{}); !errors.Is(err, room.ErrForbidden) {
 		t.Fatalf("removed participant on the adopting node: %v, want ErrForbidden", err)
 	}

@@ -82,9 +82,11 @@ func (p *Participant) Public() Public {
 // ChatMessage is one line of chat. To is empty for the public chat, else the
 // recipient's participant ID (private 1:1 chat inside the room).
 type ChatMessage struct {
-	ID       string    `json:"id"`
-	From     string    `json:"from"`
-	FromName string    `json:"fromName"`
+	ID       string `json:"id"`
+	From     string `json:"from"`
+	FromName string `json:"fromName"`
+	// FromRole is the sender's role when they wrote the line.
+	FromRole Role      `json:"fromRole,omitempty"`
 	To       string    `json:"to,omitempty"`
 	Text     string    `json:"text"`
 	Time     time.Time `json:"time"`

@@ -40,8 +40,11 @@ type conn struct {
 	// Owned by the serve loop.
 	member *room.Member
 	role   room.Role
+	frames bucket
 	chat   bucket
 	msgs   bucket
+	// ext holds each extension's own budget, by index in Options.Extensions.
+	ext []bucket
 	// floodStrikes counts frames refused in a row for the message budget.
 	floodStrikes int
 	handlers     map[string]Handler // extension handlers by message type
@@ -71,8 +74,10 @@ func newConn(s *Server, ws *websocket.Conn, sess *room.Session) *conn {
 		out:        make(chan outMsg, o.QueueSize),
 		done:       make(chan struct{}),
 		writerDone: make(chan struct{}),
+		frames:     newBucket(o.FrameBurst, o.FramePerSecond),
 		chat:       newBucket(o.ChatBurst, o.ChatPerSecond),
 		msgs:       newBucket(o.MsgBurst, o.MsgPerSecond),
+		ext:        s.extBuckets(),
 	}
 }
 
@@ -314,6 +319,9 @@ func (c *conn) refuse(err error) {
 	case errors.Is(err, room.ErrFull):
 		c.sendError("", err)
 		c.finish(CloseFull, "meeting full")
+	case errors.Is(err, room.ErrElsewhere), errors.Is(err, room.ErrUnavailable):
+		c.sendError("", err)
+		c.finish(CloseMoved, "try again")
 	default:
 		c.sendError("", err)
 		c.finish(websocket.CloseInternalServerErr, "internal error")
@@ -383,6 +391,17 @@ func (c *conn) onEvent(ctx context.Context, e room.Event) {
 	case room.EventEnded:
 		c.send(TypeMeetingEnded, "", Ended{Reason: e.Reason, LogoutURL: e.LogoutURL})
 		c.finish(CloseEnded, "meeting ended")
+	case room.EventMoved:
+		c.finish(CloseMoved, "meeting moved, reconnect")
+	case room.EventChatCleared:
+		c.send(TypeChatCleared, "", nil)
+	case room.EventMeetingUpdated:
+		c.send(TypeMeetingUpdated, "", MeetingUpdated{Lock: e.Meeting.Lock})
+		if e.Resync {
+			// What one may see of others changed (the hidden user
+			// list): the full state again.
+			c.rewelcome(ctx)
+		}
 	}
 	for _, h := range c.opened {
 		h.Event(ctx, e)
@@ -394,9 +413,9 @@ func (c *conn) onMessage(ctx context.Context, in inMsg) {
 	// Every frame counts against the budget before it is even decoded:
 	// malformed, oversized, binary and unknown frames cost the server work
 	// too, and must not be a way around the limit.
-	if !c.msgs.take(now) {
+	if !c.frames.take(now) {
 		c.floodStrikes++
-		if c.floodStrikes > c.s.opt.MsgBurst {
+		if c.floodStrikes > c.s.opt.FrameBurst {
 			// Still sending a whole burst past the limit: a flood, not a
 			// burst of clicks. Cut the connection (the participant keeps
 			// its place for the reconnect grace).
@@ -421,7 +440,7 @@ func (c *conn) onMessage(ctx context.Context, in inMsg) {
 		c.sendError(req.Ref, err)
 		return
 	}
-	if req.Type == TypeChatSend && !c.chat.take(now) {
+	if !c.budget(req.Type).take(now) || (req.Type == TypeChatSend && !c.chat.take(now)) {
 		c.sendError(req.Ref, fmt.Errorf("%w: slow down", ErrRateLimited))
 		return
 	}
@@ -457,6 +476,8 @@ func (c *conn) handle(ctx context.Context, req Request) error {
 		return m.RaiseHand(ctx, *p.Up)
 	case *RoleSet:
 		return m.SetRole(ctx, p.ID, p.Role)
+	case *LockSet:
+		return m.SetLock(ctx, *p.Lock)
 	case *GuestAdmit:
 		if p.All {
 			_, err := m.AdmitAllGuests(ctx)
@@ -479,11 +500,22 @@ func (c *conn) handle(ctx context.Context, req Request) error {
 			return nil
 		case TypeMeetingEnd:
 			return m.End(ctx)
+		case TypeChatClear:
+			return m.ClearChat(ctx)
 		case TypeLeave:
 			return m.Leave(ctx)
 		}
 	}
 	return fmt.Errorf("%w: %q", ErrUnknownType, req.Type)
+}
+
+// budget returns the bucket a message of type typ counts against: its
+// extension's own, or the protocol's.
+func (c *conn) budget(typ string) *bucket {
+	if i, ok := c.s.extTypes[typ]; ok {
+		return &c.ext[i]
+	}
+	return &c.msgs
 }
 
 // bucket is a token bucket: burst tokens, refilled at rate per second.

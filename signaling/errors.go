@@ -37,6 +37,8 @@ const (
 	CodeEnded       = "ended"
 	CodeFull        = "full"
 	CodeDenied      = "denied"
+	CodeReplaced    = "replaced"
+	CodeUnavailable = "unavailable"
 	CodeInternal    = "internal"
 )
 
@@ -64,6 +66,10 @@ func codeOf(err error) string {
 		return CodeFull
 	case errors.Is(err, room.ErrDenied):
 		return CodeDenied
+	case errors.Is(err, room.ErrReplaced):
+		return CodeReplaced
+	case errors.Is(err, room.ErrUnavailable), errors.Is(err, room.ErrElsewhere):
+		return CodeUnavailable
 	default:
 		return CodeInternal
 	}

@@ -41,6 +41,15 @@ type Handler interface {
 	Close()
 }
 
+// Budgeted is an optional interface of an Extension: its messages are
+// counted against a token bucket of their own, burst at once then
+// perSecond, so a feature with a high message rate (note keystrokes,
+// strokes) neither starves the others nor lends them its budget. An
+// extension without it gets the protocol's default budget.
+type Budgeted interface {
+	Budget() (burst int, perSecond float64)
+}
+
 // Welcomer is an optional interface of a Handler: Welcomed runs in the
 // connection's loop right after each welcome was queued (on connect, after
 // lobby.admitted, after a change of one's own role), with the snapshot it
@@ -120,6 +129,19 @@ func (s *Server) decode(b []byte) (Request, error) {
 	}
 	req.Payload = extData{raw: e.Data}
 	return req, nil
+}
+
+// extBuckets returns a fresh budget for each extension.
+func (s *Server) extBuckets() []bucket {
+	out := make([]bucket, len(s.opt.Extensions))
+	for i, e := range s.opt.Extensions {
+		burst, rate := s.opt.MsgBurst, s.opt.MsgPerSecond
+		if b, ok := e.(Budgeted); ok {
+			burst, rate = b.Budget()
+		}
+		out[i] = newBucket(burst, rate)
+	}
+	return out
 }
 
 // Conn's methods, for extensions.

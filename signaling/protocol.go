@@ -42,6 +42,8 @@ const (
 	TypeParticipantRemove = "participant.remove" // Target (moderator)
 	TypeMeetingEnd        = "meeting.end"        // no data (moderator)
 	TypeGuestAdmit        = "guest.admit"        // GuestAdmit (moderator)
+	TypeLockSet           = "lock.set"           // LockSet (moderator)
+	TypeChatClear         = "chat.clear"         // no data (moderator)
 	TypeLeave             = "leave"              // no data
 	TypePing              = "ping"               // no data
 )
@@ -62,6 +64,8 @@ const (
 	TypePong               = "pong"                // no data; ref of the ping
 	TypeGuestWaiting       = "guest.waiting"       // GuestWaiting (to moderators)
 	TypeGuestDenied        = "guest.denied"        // no data; the socket closes
+	TypeMeetingUpdated     = "meeting.updated"     // MeetingUpdated
+	TypeChatCleared        = "chat.cleared"        // no data
 )
 
 // WebSocket close codes the server uses to tell the client whether to
@@ -75,6 +79,8 @@ const (
 	CloseFull     = 4009 // the meeting is full
 	// CloseFlood: the client kept sending past its message budget.
 	CloseFlood = 1008
+	// CloseMoved: another node took the meeting over; reconnect.
+	CloseMoved = 1012
 )
 
 // ChatSend sends a chat line: public when To is empty, else private to the
@@ -107,6 +113,17 @@ type GuestAdmit struct {
 	ID    string `json:"id,omitempty"`
 	All   bool   `json:"all,omitempty"`
 	Allow *bool  `json:"allow"`
+}
+
+// LockSet replaces the meeting's lock settings (what viewers may not do).
+type LockSet struct {
+	Lock *room.LockSettings `json:"lock"`
+}
+
+// MeetingUpdated carries the meeting's new lock settings, in force at
+// once; sent to everyone in the room when a moderator changes them.
+type MeetingUpdated struct {
+	Lock room.LockSettings `json:"lock"`
 }
 
 // GuestWaiting is the whole list of guests waiting for a moderator's
@@ -150,6 +167,9 @@ type Welcome struct {
 	LobbyReason string `json:"lobbyReason,omitempty"`
 	// Waiting lists the guests waiting for approval; moderators only.
 	Waiting []room.Public `json:"waiting,omitempty"`
+	// Features holds each lesson feature's state as this participant may
+	// see it, by feature name (see the feature's section).
+	Features map[string]any `json:"features,omitempty"`
 }
 
 // ParticipantMsg carries one participant's public state.
@@ -193,7 +213,9 @@ func payloadOf(typ string) (p any, known bool) {
 		return &RoleSet{}, true
 	case TypeGuestAdmit:
 		return &GuestAdmit{}, true
-	case TypeMeetingEnd, TypeLeave, TypePing:
+	case TypeLockSet:
+		return &LockSet{}, true
+	case TypeMeetingEnd, TypeLeave, TypePing, TypeChatClear:
 		return nil, true
 	}
 	return nil, false
@@ -285,6 +307,10 @@ func validate(p any) error {
 		if v.All && !*v.Allow {
 			return fmt.Errorf("all admits everyone: allow must be true")
 		}
+	case *LockSet:
+		if v.Lock == nil {
+			return fmt.Errorf("lock is missing")
+		}
 	case *RoleSet:
 		if v.ID == "" {
 			return fmt.Errorf("id is missing")
@@ -319,6 +345,7 @@ func welcomeOf(s *room.Snapshot, now time.Time) Welcome {
 		Roster:     s.Roster,
 		Chat:       s.Chat,
 		Waiting:    s.Waiting,
+		Features:   s.Features,
 		ServerTime: now.UTC(),
 		Meeting: MeetingInfo{
 			Name:    s.Meeting.Name,

@@ -24,11 +24,13 @@ var allTypes = []string{
 	TypeMediaPublish, TypeMediaAnswer, TypeMediaCandidate, TypeMediaState, TypeMediaLayer,
 	TypeMediaRestart, TypeMediaConfig, TypeMediaOffer, TypeMediaSpeaking,
 	TypeGuestAdmit, TypeGuestWaiting, TypeGuestDenied,
+	TypeLockSet, TypeChatClear, TypeMeetingUpdated, TypeChatCleared,
 }
 
 var allCodes = []string{
 	CodeBadRequest, CodeUnknownType, CodeTooLarge, CodeRateLimited, CodeForbidden,
 	CodeNotFound, CodeNotInRoom, CodeEnded, CodeFull, CodeDenied, CodeInternal,
+	CodeReplaced, CodeUnavailable,
 }
 
 func TestDocsAndClientMirrorProtocol(t *testing.T) {
@@ -53,7 +55,7 @@ func TestDocsAndClientMirrorProtocol(t *testing.T) {
 			t.Errorf("docs/protocol.md does not list error code %s", code)
 		}
 	}
-	for _, c := range []int{CloseEnded, CloseRemoved, CloseReplaced, CloseLeft, CloseFull, CloseDenied, CloseFlood} {
+	for _, c := range []int{CloseEnded, CloseRemoved, CloseReplaced, CloseLeft, CloseFull, CloseDenied, CloseFlood, CloseMoved} {
 		n := itoa(c)
 		if !strings.Contains(string(doc), n) || !strings.Contains(string(js), n) {
 			t.Errorf("close code %d missing from docs or protocol.js", c)
@@ -75,7 +77,8 @@ func TestDocsNameEveryField(t *testing.T) {
 	for _, v := range []any{ChatSend{}, HandRaise{}, Target{}, RoleSet{}, MeetingInfo{}, Welcome{},
 		ParticipantMsg{}, Ended{}, Error{}, room.Public{}, room.ChatMessage{}, Envelope{},
 		MediaConfig{}, MediaPublish{}, MediaAnswer{}, MediaOffer{}, MediaCandidate{}, MediaState{},
-		MediaLayer{}, MediaSpeaking{}, sfu.TrackInfo{}, sfu.ICEServer{}, GuestAdmit{}, GuestWaiting{}} {
+		MediaLayer{}, MediaSpeaking{}, sfu.TrackInfo{}, sfu.ICEServer{}, GuestAdmit{}, GuestWaiting{},
+		LockSet{}, MeetingUpdated{}, room.LockSettings{}} {
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
@@ -123,6 +126,11 @@ func TestDecodeRequest(t *testing.T) {
 		{`{"type":"guest.admit","data":{"id":"g","all":true,"allow":true}}`, TypeGuestAdmit, "", nil, ErrBadRequest},
 		{`{"type":"guest.admit","data":{"all":true,"allow":false}}`, TypeGuestAdmit, "", nil, ErrBadRequest},
 		{`{"type":"guest.admit","data":{"id":"g","allow":"yes"}}`, TypeGuestAdmit, "", nil, ErrBadRequest},
+		{`{"type":"lock.set","data":{"lock":{"disableCam":true}}}`, TypeLockSet, "", &LockSet{Lock: &room.LockSettings{DisableCam: true}}, nil},
+		{`{"type":"lock.set","data":{}}`, TypeLockSet, "", nil, ErrBadRequest},
+		{`{"type":"lock.set","data":{"lock":{"disableCamera":true}}}`, TypeLockSet, "", nil, ErrBadRequest},
+		{`{"type":"chat.clear"}`, TypeChatClear, "", nil, nil},
+		{`{"type":"chat.clear","data":{"all":true}}`, TypeChatClear, "", nil, ErrBadRequest},
 		{`null`, "", "", nil, ErrBadRequest},
 		{``, "", "", nil, ErrBadRequest},
 	}

@@ -40,7 +40,14 @@ type Options struct {
 	// ChatBurst and ChatPerSecond: the token bucket for chat lines (10, 2/s).
 	ChatBurst     int
 	ChatPerSecond float64
-	// MsgBurst and MsgPerSecond: the token bucket for all messages (60, 20/s).
+	// FrameBurst and FramePerSecond: the token bucket every frame a client
+	// sends is counted against before it is even decoded (200, 100/s); a
+	// client that sends FrameBurst more frames past it is disconnected.
+	FrameBurst     int
+	FramePerSecond float64
+	// MsgBurst and MsgPerSecond: the token bucket for the protocol's own
+	// messages (60, 20/s). Each extension has a budget of its own
+	// (Budgeted, else the same defaults).
 	MsgBurst     int
 	MsgPerSecond float64
 	// Extensions add message types for later features (see Extension).
@@ -68,6 +75,12 @@ func (o *Options) defaults() {
 	}
 	if o.ChatPerSecond <= 0 {
 		o.ChatPerSecond = 2
+	}
+	if o.FrameBurst <= 0 {
+		o.FrameBurst = 200
+	}
+	if o.FramePerSecond <= 0 {
+		o.FramePerSecond = 100
 	}
 	if o.MsgBurst <= 0 {
 		o.MsgBurst = 60

@@ -590,7 +590,7 @@ func TestCloseDrainsWithGoingAway(t *testing.T) {
 // against the message budget like good ones, and a client that keeps
 // sending them past the budget is cut off, while the others go on.
 func TestMalformedFloodDisconnects(t *testing.T) {
-	e := newEnv(t, func(o *Options, _ *httptest.Server) { o.MsgBurst, o.MsgPerSecond = 20, 1 })
+	e := newEnv(t, func(o *Options, _ *httptest.Server) { o.FrameBurst, o.FramePerSecond = 20, 1 })
 	mod, viewer, _, _ := twoInRoom(t, e)
 	frames := [][]byte{[]byte("{"), []byte(`{"type":"no.such.type"}`), []byte("not json"), []byte(strings.Repeat("x", 2000))}
 	sent := 0
@@ -608,7 +608,7 @@ func TestMalformedFloodDisconnects(t *testing.T) {
 // TestRateLimitCountsBadFrames: once the budget is spent on malformed
 // frames, a good message is refused too (and changes nothing).
 func TestRateLimitCountsBadFrames(t *testing.T) {
-	e := newEnv(t, func(o *Options, _ *httptest.Server) { o.MsgBurst, o.MsgPerSecond = 5, 0.001 })
+	e := newEnv(t, func(o *Options, _ *httptest.Server) { o.FrameBurst, o.FramePerSecond = 5, 0.001 })
 	mod, viewer, _, _ := twoInRoom(t, e)
 	for range 5 {
 		viewer.sendRaw([]byte("{"))

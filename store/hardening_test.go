@@ -113,6 +113,12 @@ func TestStoreLosesDataDuringMeeting(t *testing.T) {
 			}
 			people = append(people, p)
 		}
+		if _, err := people[1].m.Chat(ctx, "", "before the loss"); err != nil {
+			t.Fatal(err)
+		}
+		if err := mgr.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
 		flush()
 
 		got, err := mgr.Meeting(ctx, set.MeetingID)
@@ -122,6 +128,24 @@ func TestStoreLosesDataDuringMeeting(t *testing.T) {
 		again, existed, err := mgr.Create(ctx, set)
 		if err != nil || !existed || !again.CreateTime.Equal(mt.CreateTime) {
 			t.Fatalf("re-create of a meeting this node runs: existed %v, %v (a replacement?)", existed, err)
+		}
+		// The owner's heartbeat notices the loss and writes the meeting
+		// back: record, PIN, roster and chat return to the store.
+		mgr.Heartbeat(ctx)
+		if err := mgr.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if back, err := st.GetMeeting(ctx, mt.Key); err != nil || back.MeetingID != set.MeetingID {
+			t.Fatalf("record after the write-back: %+v, %v", back, err)
+		}
+		if k, err := st.MeetingByPIN(ctx, mt.PIN); err != nil || k != mt.Key {
+			t.Fatalf("PIN after the write-back: %q, %v", k, err)
+		}
+		if ps, err := st.ListParticipants(ctx, mt.Key); err != nil || len(ps) != 2 {
+			t.Fatalf("roster after the write-back: %d, %v", len(ps), err)
+		}
+		if cs, err := st.ListChat(ctx, mt.Key); err != nil || len(cs) != 1 || cs[0].Text != "before the loss" {
+			t.Fatalf("chat after the write-back: %v, %v", cs, err)
 		}
 		if err := mgr.End(ctx, mt.Key, room.ReasonAPI); err != nil {
 			t.Fatalf("end: %v", err)

@@ -66,7 +66,11 @@ func TestMeetingLifecycleOnStores(t *testing.T) {
 			if _, err := dir.Put(mt.Key, "slides.pdf", []byte("%PDF")); err != nil {
 				t.Fatal(err)
 			}
-			mgr.Tick(ctx, time.Now().Add(ttl/2)) // refreshes the TTLs
+			mgr.Tick(ctx, time.Now().Add(ttl/2))
+			mgr.Heartbeat(ctx) // refreshes the TTLs
+			if err := mgr.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
 
 			keys, err := store.Keys(ctx, st)
 			if err != nil {

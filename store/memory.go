@@ -117,12 +117,20 @@ func (s *Memory) CreateMeeting(_ context.Context, m *room.Meeting, ttl time.Dura
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.get(KeyMeeting(m.Key)) != nil {
+	if s.get(KeyMeetingID(room.KeyOf(m.MeetingID))) != nil || s.get(KeyMeeting(m.Key)) != nil {
 		return room.ErrExists
 	}
 	if s.get(KeyPIN(m.PIN)) != nil {
 		return room.ErrPINTaken
 	}
+	s.writeMeeting(m, v, ttl)
+	return nil
+}
+
+// writeMeeting stores the record, the meetingID and PIN reservations and
+// the index entry; caller holds mu.
+func (s *Memory) writeMeeting(m *room.Meeting, v []byte, ttl time.Duration) {
+	s.put(KeyMeetingID(room.KeyOf(m.MeetingID)), &entry{str: []byte(m.Key)}, ttl)
 	s.put(KeyMeeting(m.Key), &entry{str: v}, ttl)
 	s.put(KeyPIN(m.PIN), &entry{str: []byte(m.Key)}, ttl)
 	idx := s.get(KeyMeetings)
@@ -132,7 +140,33 @@ func (s *Memory) CreateMeeting(_ context.Context, m *room.Meeting, ttl time.Dura
 	}
 	idx.hash[m.Key] = nil
 	s.extend(KeyMeetings, ttl)
+}
+
+func (s *Memory) RestoreMeeting(_ context.Context, m *room.Meeting, ttl time.Duration) error {
+	v, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode meeting: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.get(KeyMeetingID(room.KeyOf(m.MeetingID))); e != nil && string(e.str) != m.Key {
+		return room.ErrExists
+	}
+	if e := s.get(KeyPIN(m.PIN)); e != nil && string(e.str) != m.Key {
+		return room.ErrPINTaken
+	}
+	s.writeMeeting(m, v, ttl)
 	return nil
+}
+
+func (s *Memory) MeetingKeyByID(_ context.Context, idKey string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.get(KeyMeetingID(idKey))
+	if e == nil {
+		return "", room.ErrNotFound
+	}
+	return string(e.str), nil
 }
 
 // extend lengthens a key's TTL to ttl but never shortens it: the meeting
@@ -389,21 +423,137 @@ func (s *Memory) GetState(_ context.Context, mk, name string) ([]byte, error) {
 	return append([]byte(nil), v...), nil
 }
 
-// meetingKeys lists every key of a meeting; caller holds mu.
+func (s *Memory) ClearChat(_ context.Context, mk string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.data, KeyChat(mk))
+	return nil
+}
+
+func (s *Memory) AppendLog(_ context.Context, mk, name string, v []byte, ttl time.Duration) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	logs := s.get(KeyLogs(mk))
+	if logs == nil {
+		logs = &entry{hash: map[string][]byte{}}
+	}
+	if _, ok := logs.hash[name]; !ok {
+		logs.hash[name] = nil
+	}
+	s.put(KeyLogs(mk), logs, ttl)
+	e := s.get(KeyLog(mk, name))
+	if e == nil {
+		e = &entry{}
+	}
+	e.list = append(e.list, append([]byte(nil), v...))
+	s.put(KeyLog(mk, name), e, ttl)
+	return len(e.list), nil
+}
+
+func (s *Memory) ReadLog(_ context.Context, mk, name string) ([]byte, [][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var snap []byte
+	if logs := s.get(KeyLogs(mk)); logs != nil && len(logs.hash[name]) > 0 {
+		snap = append([]byte(nil), logs.hash[name]...)
+	}
+	var entries [][]byte
+	if e := s.get(KeyLog(mk, name)); e != nil {
+		for _, v := range e.list {
+			entries = append(entries, append([]byte(nil), v...))
+		}
+	}
+	return snap, entries, nil
+}
+
+func (s *Memory) CompactLog(_ context.Context, mk, name string, snap []byte, drop int, ttl time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hashPut(KeyLogs(mk), name, append([]byte(nil), snap...), ttl)
+	e := s.get(KeyLog(mk, name))
+	if e == nil {
+		return nil
+	}
+	if drop < 0 || drop >= len(e.list) {
+		delete(s.data, KeyLog(mk, name))
+		return nil
+	}
+	e.list = append([][]byte(nil), e.list[drop:]...)
+	return nil
+}
+
+func (s *Memory) AcquireLease(_ context.Context, mk, node string, ttl time.Duration) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.get(KeyLease(mk))
+	if e != nil && string(e.str) != node {
+		return false, nil
+	}
+	s.put(KeyLease(mk), &entry{str: []byte(node)}, ttl)
+	return true, nil
+}
+
+func (s *Memory) ReleaseLease(_ context.Context, mk, node string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.get(KeyLease(mk)); e != nil && string(e.str) == node {
+		delete(s.data, KeyLease(mk))
+	}
+	return nil
+}
+
+func (s *Memory) LeaseOwner(_ context.Context, mk string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.get(KeyLease(mk)); e != nil {
+		return string(e.str), nil
+	}
+	return "", nil
+}
+
+func (s *Memory) RequestEnd(_ context.Context, mk, reason string, ttl time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.get(KeyMeeting(mk)) == nil {
+		return room.ErrNotFound
+	}
+	s.put(KeyEnd(mk), &entry{str: []byte(reason)}, ttl)
+	return nil
+}
+
+func (s *Memory) EndRequested(_ context.Context, mk string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.get(KeyEnd(mk)); e != nil {
+		return string(e.str), nil
+	}
+	return "", nil
+}
+
+// meetingKeys lists every key of a meeting that Touch refreshes (not its
+// lease, which has its own TTL); caller holds mu.
 func (s *Memory) meetingKeys(mk string) []string {
-	keys := []string{KeyMeeting(mk), KeyParticipants(mk), KeyChat(mk), KeySessions(mk), KeyState(mk)}
+	keys := []string{KeyMeeting(mk), KeyParticipants(mk), KeyChat(mk), KeySessions(mk), KeyState(mk), KeyLogs(mk), KeyEnd(mk)}
 	if e := s.get(KeyMeeting(mk)); e != nil {
 		var m room.Meeting
-		// The PIN only while it is still this meeting's.
-		if json.Unmarshal(e.str, &m) == nil && m.PIN != "" {
-			if p := s.get(KeyPIN(m.PIN)); p != nil && string(p.str) == mk {
+		// The PIN and meetingID only while they are still this meeting's.
+		if json.Unmarshal(e.str, &m) == nil {
+			if p := s.get(KeyPIN(m.PIN)); m.PIN != "" && p != nil && string(p.str) == mk {
 				keys = append(keys, KeyPIN(m.PIN))
+			}
+			if p := s.get(KeyMeetingID(room.KeyOf(m.MeetingID))); p != nil && string(p.str) == mk {
+				keys = append(keys, KeyMeetingID(room.KeyOf(m.MeetingID)))
 			}
 		}
 	}
 	if e := s.get(KeySessions(mk)); e != nil {
 		for th := range e.hash {
 			keys = append(keys, KeySession(th))
+		}
+	}
+	if e := s.get(KeyLogs(mk)); e != nil {
+		for name := range e.hash {
+			keys = append(keys, KeyLog(mk, name))
 		}
 	}
 	return keys
@@ -425,7 +575,7 @@ func (s *Memory) Touch(_ context.Context, mk string, ttl time.Duration) error {
 func (s *Memory) DeleteMeeting(_ context.Context, mk string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, k := range s.meetingKeys(mk) {
+	for _, k := range append(s.meetingKeys(mk), KeyLease(mk)) {
 		delete(s.data, k)
 	}
 	if idx := s.get(KeyMeetings); idx != nil {

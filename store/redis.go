@@ -123,34 +123,81 @@ func (s *Redis) CreateMeeting(ctx context.Context, m *room.Meeting, ttl time.Dur
 	if err != nil {
 		return fmt.Errorf("encode meeting: %w", err)
 	}
-	mkey, pkey := KeyMeeting(m.Key), KeyPIN(m.PIN)
-	// A cheap check first so a taken meetingID reports ErrExists even when
-	// its PIN is taken too (by itself); the SET NX below decides races.
-	n, err := s.c.Exists(ctx, mkey).Result()
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		return room.ErrExists
-	}
-	ok, err := s.c.SetNX(ctx, pkey, m.Key, ttl).Result()
+	idkey, pkey := KeyMeetingID(room.KeyOf(m.MeetingID)), KeyPIN(m.PIN)
+	// The meetingID first, then the PIN, each with SET NX: they decide
+	// races between nodes. A failure undoes what was reserved.
+	ok, err := s.c.SetNX(ctx, idkey, m.Key, ttl).Result()
 	if err != nil {
 		return err
 	}
 	if !ok {
+		return room.ErrExists
+	}
+	undo := func() {
+		if uerr := delIfEquals.Run(ctx, s.c, []string{idkey}, m.Key).Err(); uerr != nil {
+			s.log.Warn("undo meetingID reservation", "meeting", m.Key, "err", uerr)
+		}
+	}
+	ok, err = s.c.SetNX(ctx, pkey, m.Key, ttl).Result()
+	if err != nil || !ok {
+		undo()
+		if err != nil {
+			return err
+		}
 		return room.ErrPINTaken
 	}
-	ok, err = s.c.SetNX(ctx, mkey, v, ttl).Result()
+	ok, err = s.c.SetNX(ctx, KeyMeeting(m.Key), v, ttl).Result()
 	if err != nil || !ok {
 		if uerr := delIfEquals.Run(ctx, s.c, []string{pkey}, m.Key).Err(); uerr != nil {
 			s.log.Warn("undo PIN reservation", "meeting", m.Key, "err", uerr)
 		}
+		undo()
 		if err != nil {
 			return err
 		}
 		return room.ErrExists
 	}
 	return indexAdd.Run(ctx, s.c, []string{KeyMeetings}, m.Key, ms(ttl)).Err()
+}
+
+// claim sets KEYS[1] to ARGV[1] with TTL ARGV[2] ms when it is free or
+// already holds ARGV[1] (renewed then); 0 when it holds something else.
+var claim = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`)
+
+func (s *Redis) RestoreMeeting(ctx context.Context, m *room.Meeting, ttl time.Duration) error {
+	v, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode meeting: %w", err)
+	}
+	n, err := claim.Run(ctx, s.c, []string{KeyMeetingID(room.KeyOf(m.MeetingID))}, m.Key, ms(ttl)).Int()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return room.ErrExists
+	}
+	if n, err = claim.Run(ctx, s.c, []string{KeyPIN(m.PIN)}, m.Key, ms(ttl)).Int(); err != nil {
+		return err
+	}
+	if n == 0 {
+		return room.ErrPINTaken
+	}
+	if err := s.c.Set(ctx, KeyMeeting(m.Key), v, ttl).Err(); err != nil {
+		return err
+	}
+	return indexAdd.Run(ctx, s.c, []string{KeyMeetings}, m.Key, ms(ttl)).Err()
+}
+
+func (s *Redis) MeetingKeyByID(ctx context.Context, idKey string) (string, error) {
+	k, err := s.c.Get(ctx, KeyMeetingID(idKey)).Result()
+	if err != nil {
+		return "", notFound(err)
+	}
+	return k, nil
 }
 
 func (s *Redis) UpdateMeeting(ctx context.Context, m *room.Meeting, ttl time.Duration) error {
@@ -392,37 +439,147 @@ func (s *Redis) GetState(ctx context.Context, mk, name string) ([]byte, error) {
 	return b, nil
 }
 
-// meetingKeys returns the keys of one meeting: those in its hash slot, its
-// session keys (from the sessions index) and its PIN (from the record).
-// found tells whether the record exists.
-func (s *Redis) meetingKeys(ctx context.Context, mk string) (slot, sessions []string, pin string, found bool, err error) {
-	slot = []string{KeyMeeting(mk), KeyParticipants(mk), KeyChat(mk), KeySessions(mk), KeyState(mk)}
-	var get *redis.StringCmd
-	var hk *redis.StringSliceCmd
-	_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		get = p.Get(ctx, KeyMeeting(mk))
-		hk = p.HKeys(ctx, KeySessions(mk))
+func (s *Redis) ClearChat(ctx context.Context, mk string) error {
+	return s.c.Del(ctx, KeyChat(mk)).Err()
+}
+
+func (s *Redis) AppendLog(ctx context.Context, mk, name string, v []byte, ttl time.Duration) (int, error) {
+	logs, list := KeyLogs(mk), KeyLog(mk, name)
+	var n *redis.IntCmd
+	// One slot, one transaction: the log never exists unregistered or
+	// without a TTL.
+	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSetNX(ctx, logs, name, "")
+		p.PExpire(ctx, logs, ttl)
+		n = p.RPush(ctx, list, v)
+		p.PExpire(ctx, list, ttl)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n.Val()), nil
+}
+
+func (s *Redis) ReadLog(ctx context.Context, mk, name string) ([]byte, [][]byte, error) {
+	var snap *redis.StringCmd
+	var list *redis.StringSliceCmd
+	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		snap = p.HGet(ctx, KeyLogs(mk), name)
+		list = p.LRange(ctx, KeyLog(mk, name), 0, -1)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, nil, "", false, err
+		return nil, nil, err
+	}
+	var out []byte
+	if b, err := snap.Bytes(); err == nil && len(b) > 0 {
+		out = b
+	}
+	var entries [][]byte
+	for _, v := range list.Val() {
+		entries = append(entries, []byte(v))
+	}
+	return out, entries, nil
+}
+
+func (s *Redis) CompactLog(ctx context.Context, mk, name string, snap []byte, drop int, ttl time.Duration) error {
+	logs, list := KeyLogs(mk), KeyLog(mk, name)
+	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, logs, name, snap)
+		p.PExpire(ctx, logs, ttl)
+		if drop < 0 {
+			p.Del(ctx, list)
+		} else if drop > 0 {
+			p.LTrim(ctx, list, int64(drop), -1)
+		}
+		return nil
+	})
+	return err
+}
+
+func (s *Redis) AcquireLease(ctx context.Context, mk, node string, ttl time.Duration) (bool, error) {
+	n, err := claim.Run(ctx, s.c, []string{KeyLease(mk)}, node, ms(ttl)).Int()
+	return n == 1, err
+}
+
+func (s *Redis) ReleaseLease(ctx context.Context, mk, node string) error {
+	return delIfEquals.Run(ctx, s.c, []string{KeyLease(mk)}, node).Err()
+}
+
+func (s *Redis) LeaseOwner(ctx context.Context, mk string) (string, error) {
+	v, err := s.c.Get(ctx, KeyLease(mk)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return v, err
+}
+
+// requestEnd sets KEYS[2] only while the meeting record KEYS[1] exists,
+// so a late request cannot leave a key of an ended meeting behind.
+var requestEnd = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1`)
+
+func (s *Redis) RequestEnd(ctx context.Context, mk, reason string, ttl time.Duration) error {
+	n, err := requestEnd.Run(ctx, s.c, []string{KeyMeeting(mk), KeyEnd(mk)}, reason, ms(ttl)).Int()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return room.ErrNotFound
+	}
+	return nil
+}
+
+func (s *Redis) EndRequested(ctx context.Context, mk string) (string, error) {
+	v, err := s.c.Get(ctx, KeyEnd(mk)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return v, err
+}
+
+// meetingKeys returns the keys of one meeting: those in its hash slot
+// (without the lease, which keeps its own TTL), its session keys (from the
+// sessions index), its PIN and meetingID reservation (from the record).
+// found tells whether the record exists.
+func (s *Redis) meetingKeys(ctx context.Context, mk string) (slot, sessions []string, pin, idKey string, found bool, err error) {
+	slot = []string{KeyMeeting(mk), KeyParticipants(mk), KeyChat(mk), KeySessions(mk), KeyState(mk), KeyLogs(mk), KeyEnd(mk)}
+	var get *redis.StringCmd
+	var hk, logs *redis.StringSliceCmd
+	_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.Get(ctx, KeyMeeting(mk))
+		hk = p.HKeys(ctx, KeySessions(mk))
+		logs = p.HKeys(ctx, KeyLogs(mk))
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, "", "", false, err
 	}
 	if b, gerr := get.Bytes(); gerr == nil {
 		found = true
 		if m, derr := decodeMeeting(b); derr == nil {
-			pin = m.PIN
+			pin, idKey = m.PIN, room.KeyOf(m.MeetingID)
 		}
 	}
 	for _, th := range hk.Val() {
 		sessions = append(sessions, KeySession(th))
 	}
-	return slot, sessions, pin, found, nil
+	for _, name := range logs.Val() {
+		slot = append(slot, KeyLog(mk, name))
+	}
+	return slot, sessions, pin, idKey, found, nil
 }
+
+// pexpireIfEquals refreshes KEYS[1]'s TTL only while it holds ARGV[1].
+const pexpireIfEquals = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`
 
 // Touch refreshes the TTL of every key of the meeting, and extends the
 // meeting index's.
 func (s *Redis) Touch(ctx context.Context, mk string, ttl time.Duration) error {
-	slot, sessions, pin, found, err := s.meetingKeys(ctx, mk)
+	slot, sessions, pin, idKey, found, err := s.meetingKeys(ctx, mk)
 	if err != nil {
 		return err
 	}
@@ -436,13 +593,14 @@ func (s *Redis) Touch(ctx context.Context, mk string, ttl time.Duration) error {
 		for _, k := range sessions {
 			p.PExpire(ctx, k, ttl)
 		}
-		// Only while the PIN is still this meeting's (it always is while
-		// the record lives; the check is cheap insurance).
-		if pin == "" {
-			return nil
+		// Only while the PIN and meetingID are still this meeting's (they
+		// always are while the record lives; the check is cheap insurance).
+		if pin != "" {
+			p.Eval(ctx, pexpireIfEquals, []string{KeyPIN(pin)}, mk, ms(ttl))
 		}
-		p.Eval(ctx, `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`,
-			[]string{KeyPIN(pin)}, mk, ms(ttl))
+		if idKey != "" {
+			p.Eval(ctx, pexpireIfEquals, []string{KeyMeetingID(idKey)}, mk, ms(ttl))
+		}
 		return nil
 	})
 	if err != nil {
@@ -454,7 +612,7 @@ func (s *Redis) Touch(ctx context.Context, mk string, ttl time.Duration) error {
 // DeleteMeeting removes every key of the meeting. The record goes last, so
 // a wipe cut short can be repeated: it still finds the PIN and sessions.
 func (s *Redis) DeleteMeeting(ctx context.Context, mk string) error {
-	slot, sessions, pin, _, err := s.meetingKeys(ctx, mk)
+	slot, sessions, pin, idKey, _, err := s.meetingKeys(ctx, mk)
 	if err != nil {
 		return err
 	}
@@ -468,11 +626,16 @@ func (s *Redis) DeleteMeeting(ctx context.Context, mk string) error {
 			return err
 		}
 	}
+	if idKey != "" {
+		if err := delIfEquals.Run(ctx, s.c, []string{KeyMeetingID(idKey)}, mk).Err(); err != nil {
+			return err
+		}
+	}
 	if err := s.c.HDel(ctx, KeyMeetings, mk).Err(); err != nil {
 		return err
 	}
 	// The meeting's own keys share a slot: one DEL, record last.
-	return s.c.Del(ctx, append(slot[1:], slot[0])...).Err()
+	return s.c.Del(ctx, append(append(slot[1:], KeyLease(mk)), slot[0])...).Err()
 }
 
 // scanKeys lists one node's keys under Prefix (SCAN, never KEYS, so a

@@ -65,6 +65,12 @@ func Run(t *testing.T, newStore func(t *testing.T) (room.Store, Inspector)) {
 		{"DeleteMeetingLeavesNothing", testDeleteMeeting},
 		{"TTLExpiryRemovesData", testExpiry},
 		{"ListPrunesExpired", testListPrunes},
+		{"Incarnations", testIncarnations},
+		{"RestoreAfterLoss", testRestore},
+		{"AppendLogs", testLogs},
+		{"Leases", testLeases},
+		{"EndRequest", testEndRequest},
+		{"ClearChat", testClearChat},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -89,7 +95,7 @@ func newMeeting(id, pin string) *room.Meeting {
 			ExpireIfNoUserJoined:   5 * time.Minute,
 			ExpireWhenLastUserLeft: time.Minute,
 		},
-		Key:        room.KeyOf(id),
+		Key:        room.NewKey(),
 		CreateTime: baseTime,
 	}
 }
@@ -102,6 +108,11 @@ func create(t *testing.T, s room.Store, id, pin string, ttl time.Duration) *room
 	}
 	return m
 }
+
+// filledKeys is how many keys fill leaves for a meeting: record, meetingID,
+// PIN, participants, chat, sessions index, 2 sessions, state, logs index,
+// one log, lease, end request.
+const filledKeys = 13
 
 // fill writes one of every kind of key of a meeting; it returns the token
 // hashes of the sessions it stored.
@@ -119,6 +130,14 @@ func fill(t *testing.T, s room.Store, m *room.Meeting, ttl time.Duration) []stri
 	}
 	must("AppendChat", s.AppendChat(ctx, m.Key, chat("c-"+m.Key[:6], "hello"), 10, ttl))
 	must("PutState", s.PutState(ctx, m.Key, "poll", []byte(`{"q":"?"}`), ttl))
+	for i := range 3 {
+		_, err := s.AppendLog(ctx, m.Key, "notes", []byte(fmt.Sprintf("op%d", i)), ttl)
+		must("AppendLog", err)
+	}
+	must("CompactLog", s.CompactLog(ctx, m.Key, "notes", []byte("snap"), 2, ttl))
+	_, err := s.AcquireLease(ctx, m.Key, "node-a", ttl)
+	must("AcquireLease", err)
+	must("RequestEnd", s.RequestEnd(ctx, m.Key, "api", ttl))
 	var ths []string
 	for i := range 2 {
 		th := room.HashToken(fmt.Sprintf("token-%d-%s", i, m.Key))
@@ -151,7 +170,7 @@ func wantErr(t *testing.T, what string, err, want error) {
 func keysOf(keys map[string]time.Duration, m *room.Meeting, ths []string) []string {
 	var out []string
 	for k := range keys {
-		mine := strings.Contains(k, m.Key) || k == store.KeyPIN(m.PIN)
+		mine := strings.Contains(k, m.Key) || k == store.KeyPIN(m.PIN) || k == store.KeyMeetingID(room.KeyOf(m.MeetingID))
 		for _, th := range ths {
 			mine = mine || k == store.KeySession(th)
 		}
@@ -194,11 +213,17 @@ func testCreateGetUpdateList(t *testing.T, s room.Store, _ Inspector) {
 	if err != nil || got.Name != "Renamed" || !got.Running() || !got.EverJoined {
 		t.Fatalf("after update: %+v, %v", got, err)
 	}
-	_, err = s.GetMeeting(ctx, room.KeyOf("nope"))
+	if k, err := s.MeetingKeyByID(ctx, room.KeyOf("course-a")); err != nil || k != a.Key {
+		t.Fatalf("MeetingKeyByID = %q, %v; want %q", k, err, a.Key)
+	}
+	_, err = s.MeetingKeyByID(ctx, room.KeyOf("nope"))
+	wantErr(t, "MeetingKeyByID(missing)", err, room.ErrNotFound)
+	nope := newMeeting("nope", "99999")
+	_, err = s.GetMeeting(ctx, nope.Key)
 	wantErr(t, "GetMeeting(missing)", err, room.ErrNotFound)
-	err = s.UpdateMeeting(ctx, newMeeting("nope", "99999"), TTL)
+	err = s.UpdateMeeting(ctx, nope, TTL)
 	wantErr(t, "UpdateMeeting(missing)", err, room.ErrNotFound)
-	if _, err := s.GetMeeting(ctx, room.KeyOf("nope")); !errors.Is(err, room.ErrNotFound) {
+	if _, err := s.GetMeeting(ctx, nope.Key); !errors.Is(err, room.ErrNotFound) {
 		t.Fatalf("UpdateMeeting of a missing meeting created it: %v", err)
 	}
 
@@ -246,8 +271,13 @@ func testCreateConflicts(t *testing.T, s room.Store, in Inspector) {
 	}
 	_, err = s.MeetingByPIN(ctx, "22222")
 	wantErr(t, "PIN of the refused create", err, room.ErrNotFound)
-	_, err = s.GetMeeting(ctx, room.KeyOf("course-b"))
+	_, err = s.MeetingKeyByID(ctx, room.KeyOf("course-b"))
 	wantErr(t, "meeting of the refused create", err, room.ErrNotFound)
+	for _, c := range cases {
+		if _, err := s.GetMeeting(ctx, c.m.Key); !errors.Is(err, room.ErrNotFound) {
+			t.Fatalf("%s: the refused meeting's record exists: %v", c.name, err)
+		}
+	}
 }
 
 func testPINLookup(t *testing.T, s room.Store, _ Inspector) {
@@ -350,7 +380,7 @@ func testChat(t *testing.T, s room.Store, _ Inspector) {
 	if got[0].FromName != "Person" || !got[0].Time.Equal(baseTime) {
 		t.Fatalf("chat line lost fields: %+v", got[0])
 	}
-	other, err := s.ListChat(ctx, room.KeyOf("other"))
+	other, err := s.ListChat(ctx, room.NewKey())
 	if err != nil || len(other) != 0 {
 		t.Fatalf("chat of another meeting: %v, %v", other, err)
 	}
@@ -456,7 +486,7 @@ func testState(t *testing.T, s room.Store, _ Inspector) {
 	}
 	_, err = s.GetState(ctx, m.Key, "whiteboard")
 	wantErr(t, "other state name", err, room.ErrNotFound)
-	_, err = s.GetState(ctx, room.KeyOf("other"), "poll")
+	_, err = s.GetState(ctx, room.NewKey(), "poll")
 	wantErr(t, "state of another meeting", err, room.ErrNotFound)
 }
 
@@ -480,6 +510,7 @@ func checkTTLs(t *testing.T, in Inspector, after string, max time.Duration) {
 func testEveryKeyHasTTL(t *testing.T, s room.Store, in Inspector) {
 	ctx := context.Background()
 	m := newMeeting("course-a", "11111")
+	second := newMeeting("course-b", "22222")
 	th := room.HashToken("tok")
 	writes := []struct {
 		name string
@@ -507,10 +538,17 @@ func testEveryKeyHasTTL(t *testing.T, s room.Store, in Inspector) {
 		}},
 		{"DeleteSession", func() error { return s.DeleteSession(ctx, th) }},
 		{"PutState", func() error { return s.PutState(ctx, m.Key, "poll", []byte("{}"), TTL) }},
-		{"second meeting", func() error { return s.CreateMeeting(ctx, newMeeting("course-b", "22222"), TTL) }},
+		{"AppendLog", func() error { _, err := s.AppendLog(ctx, m.Key, "notes", []byte("op1"), TTL); return err }},
+		{"CompactLog", func() error { return s.CompactLog(ctx, m.Key, "notes", []byte("snap"), 1, TTL) }},
+		{"AppendLog after compaction", func() error { _, err := s.AppendLog(ctx, m.Key, "notes", []byte("op2"), TTL); return err }},
+		{"AcquireLease", func() error { _, err := s.AcquireLease(ctx, m.Key, "node-a", TTL/2); return err }},
+		{"RequestEnd", func() error { return s.RequestEnd(ctx, m.Key, "api", TTL) }},
+		{"ClearChat", func() error { return s.ClearChat(ctx, m.Key) }},
+		{"RestoreMeeting", func() error { return s.RestoreMeeting(ctx, m, TTL) }},
+		{"second meeting", func() error { return s.CreateMeeting(ctx, second, TTL) }},
 		{"Touch", func() error { return s.Touch(ctx, m.Key, TTL) }},
 		{"ListMeetings", func() error { _, err := s.ListMeetings(ctx); return err }},
-		{"DeleteMeeting of the second", func() error { return s.DeleteMeeting(ctx, room.KeyOf("course-b")) }},
+		{"DeleteMeeting of the second", func() error { return s.DeleteMeeting(ctx, second.Key) }},
 	}
 	for _, w := range writes {
 		if err := w.f(); err != nil {
@@ -536,16 +574,23 @@ func testTouch(t *testing.T, s room.Store, in Inspector) {
 	}
 	keys := in.Keys(t)
 	mine := keysOf(keys, m, ths)
-	// meeting, participants, chat, sessions index, state, PIN, 2 sessions
-	if len(mine) != 8 {
-		t.Fatalf("meeting has keys %v, want 8", mine)
+	if len(mine) != filledKeys {
+		t.Fatalf("meeting has keys %v, want %d", mine, filledKeys)
 	}
 	for _, k := range append(mine, store.KeyMeetings) {
-		if d := keys[k]; d <= TTL || d > long {
+		d := keys[k]
+		if k == store.KeyLease(m.Key) {
+			// The lease keeps its own TTL: only renewing extends it.
+			if d > TTL {
+				t.Fatalf("after Touch: the lease has TTL %v, want its own (≤ %v)", d, TTL)
+			}
+			continue
+		}
+		if d <= TTL || d > long {
 			t.Fatalf("after Touch: %s has TTL %v, want in (%v, %v]", k, d, TTL, long)
 		}
 	}
-	wantErr(t, "Touch(missing)", s.Touch(ctx, room.KeyOf("nope"), long), room.ErrNotFound)
+	wantErr(t, "Touch(missing)", s.Touch(ctx, room.NewKey(), long), room.ErrNotFound)
 }
 
 func testDeleteMeeting(t *testing.T, s room.Store, in Inspector) {
@@ -555,8 +600,8 @@ func testDeleteMeeting(t *testing.T, s room.Store, in Inspector) {
 	b := create(t, s, "course-b", "22222", TTL)
 	bths := fill(t, s, b, TTL)
 	beforeB := keysOf(in.Keys(t), b, bths)
-	if len(beforeB) != 8 {
-		t.Fatalf("meeting b has keys %v, want 8", beforeB)
+	if len(beforeB) != filledKeys {
+		t.Fatalf("meeting b has keys %v, want %d", beforeB, filledKeys)
 	}
 	if err := s.DeleteMeeting(ctx, a.Key); err != nil {
 		t.Fatalf("DeleteMeeting: %v", err)

@@ -10,14 +10,20 @@
  *   kind: 'browser'|'phone', inRoom: boolean, connected: boolean,
  *   raisedHand: boolean, audio: boolean, muted: boolean, video: boolean,
  *   screen: boolean}} Participant
- * @typedef {{id: string, from: string, fromName: string, to?: string,
- *   text: string, time: string}} ChatMessage
+ * @typedef {{id: string, from: string, fromName: string, fromRole?: Role,
+ *   to?: string, text: string, time: string}} ChatMessage
+ * @typedef {{disableCam?: boolean, disableMic?: boolean, disablePrivChat?: boolean,
+ *   disablePublicChat?: boolean, disableNotes?: boolean, hideUserList?: boolean,
+ *   webcamsOnlyForModerator?: boolean, lockOnJoin?: boolean}} LockSettings
+ * @typedef {{lock: LockSettings}} LockSet
+ * @typedef {{lock: LockSettings}} MeetingUpdated
  * @typedef {{name: string, welcome?: string, pin?: string,
  *   dialNumber?: string, logoutURL?: string, startTime?: string,
  *   running: boolean, muteOnStart: boolean, lock: Object<string, boolean>}} MeetingInfo
  * @typedef {{self: Participant, meeting: MeetingInfo, roster: Participant[],
  *   chat: ChatMessage[], lobby: boolean, serverTime: string,
- *   lobbyReason?: 'start'|'guest', waiting?: Participant[]}} Welcome
+ *   lobbyReason?: 'start'|'guest', waiting?: Participant[],
+ *   features?: Object<string, any>}} Welcome
  * @typedef {{id?: string, all?: boolean, allow: boolean}} GuestAdmit
  * @typedef {{waiting: Participant[]}} GuestWaiting
  * @typedef {{ref?: string, code: string, message: string}} ErrorData
@@ -45,6 +51,8 @@ export const ClientType = Object.freeze({
   PARTICIPANT_REMOVE: 'participant.remove',
   MEETING_END: 'meeting.end',
   GUEST_ADMIT: 'guest.admit',
+  LOCK_SET: 'lock.set',
+  CHAT_CLEAR: 'chat.clear',
   LEAVE: 'leave',
   PING: 'ping',
   // Media (js/media.js): negotiation with the SFU and device state.
@@ -72,6 +80,8 @@ export const ServerType = Object.freeze({
   PONG: 'pong',
   GUEST_WAITING: 'guest.waiting',
   GUEST_DENIED: 'guest.denied',
+  MEETING_UPDATED: 'meeting.updated',
+  CHAT_CLEARED: 'chat.cleared',
   MEDIA_CONFIG: 'media.config',
   MEDIA_OFFER: 'media.offer',
   MEDIA_ANSWER: 'media.answer',
@@ -90,6 +100,8 @@ export const ErrorCode = Object.freeze({
   ENDED: 'ended',
   FULL: 'full',
   DENIED: 'denied',
+  REPLACED: 'replaced',
+  UNAVAILABLE: 'unavailable',
   INTERNAL: 'internal',
   // Client-side only: the connection dropped before the answer came.
   DISCONNECTED: 'disconnected',
@@ -108,6 +120,7 @@ export const CloseCode = Object.freeze({
   LEFT: 4005,
   DENIED: 4006,
   FULL: 4009,
+  MOVED: 1012,
 });
 
 /** @param {number} code */
