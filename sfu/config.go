@@ -33,12 +33,22 @@ type Config struct {
 	TURN TURNConfig
 	// Logger receives the SFU's and Pion's logs; nil discards them.
 	Logger *slog.Logger
+	// NegotiationTimeout is how long a subscribe offer may wait for the
+	// client's answer. After it the SFU re-offers once; when that offer is
+	// not answered in time either, the peer fails (Peer.OnFailed with
+	// ErrNegotiationTimeout) instead of waiting forever with its
+	// subscriptions frozen. 0 means DefaultNegotiationTimeout.
+	NegotiationTimeout time.Duration
 
 	// net replaces the OS network (tests run the SFU on Pion's vnet to
 	// lose packets on the wire). Only the media UDP port uses it: ICE-TCP
 	// and TURN must be off.
 	net transport.Net
 }
+
+// DefaultNegotiationTimeout is the NegotiationTimeout when none is set
+// (the value LiveKit uses).
+const DefaultNegotiationTimeout = 15 * time.Second
 
 // TURNConfig configures the built-in TURN server.
 type TURNConfig struct {
@@ -72,6 +82,9 @@ func (c *Config) validate() error {
 	}
 	if c.ListenIP != "" && net.ParseIP(c.ListenIP) == nil {
 		return bad("ListenIP", "%q is not an IP address", c.ListenIP)
+	}
+	if c.NegotiationTimeout < 0 {
+		return bad("NegotiationTimeout", "%s is negative", c.NegotiationTimeout)
 	}
 	if c.TURN.Enabled {
 		if c.TURN.Port < 0 || c.TURN.Port > 65535 {

@@ -8,7 +8,7 @@
 // One SFU per node (New) owns one UDP port for all media (ICE UDP mux), an
 // ICE-TCP port as fallback, and optionally a built-in TURN server with
 // short-lived HMAC credentials (the TURN REST scheme). No third-party STUN
-// or TURN server is ever named. A Room per conference (SFU.Room) holds the
+// or TURN server is ever named. A Room per conference incarnation holds the
 // Peers; a Peer is one participant with two PeerConnections:
 //
 //   - publish:   the client offers, the server answers (Peer.HandleOffer).
@@ -19,22 +19,39 @@
 // "perfect negotiation" is needed. All SDP and ICE work of one
 // PeerConnection runs on its own queue goroutine.
 //
+// # Room lifecycle
+//
+// The room lifecycle, and nothing else, opens and closes media rooms:
+// SFU.OpenRoom when a conference runs on this node, SFU.CloseRoom when it
+// ends. Everything driven by a client or a caller (a media message, a
+// phone joining) only looks the room up with SFU.Room, which never
+// creates one and fails with ErrNoRoom for a conference that is not (or
+// no longer) running. A closed key is never opened again (OpenRoom fails
+// with ErrClosed for hours after), since keys are unique per conference
+// incarnation: a message racing the end of a conference can neither
+// bring its room back nor leak the room's goroutines. CloseRoom also
+// marks keys that were never opened, and returns when every peer and
+// goroutine of the room has ended, joins that were under way included.
+//
 // # Wiring (the app and signaling layers)
 //
 //	s, err := sfu.New(cfg)                 // once, at start-up; s.Close() at shutdown
+//	_, err = s.OpenRoom(meetingKey)        // the room lifecycle: the conference runs here
 //	manager.OnEnd(func(key) { s.CloseRoom(key) })
 //
 //	// per WebSocket connection, after the room layer admitted the participant:
-//	peer, err := s.Room(meetingKey).Join(participantID, policy)
+//	r, err := s.Room(meetingKey)           // ErrNoRoom: the conference is not running
+//	peer, err := r.Join(participantID, policy)
 //	peer.OnSignal(func(sig sfu.Signal) { actor.send(sig) })   // must not block
 //	peer.OnStateChange(func(t sfu.Target, st sfu.ConnState) { … })
+//	peer.OnFailed(func(err error) { actor.send(mediaError(err)) }) // peer is closed
 //	servers, err := s.ICEServers(publicHost, participantID) // ErrTURNDisabled: send []
 //	// … on leave or disconnect for good: peer.Close()
 //
-// Callbacks (OnSignal, OnStateChange, OnSpeaking) run on SFU or Pion
-// goroutines: queue what they report and return; never call Close or
-// another blocking Peer method from inside them. SFU.Room creates a room
-// on first use, so call it only for conferences the room layer runs.
+// Callbacks (OnSignal, OnStateChange, OnFailed, OnSpeaking) run on SFU or
+// Pion goroutines: queue what they report and return; never call
+// CloseRoom, or a blocking Peer method other than Close of a peer that
+// already failed, from inside them.
 //
 // Join with an ID that is already in the room (a reconnect) replaces the
 // old peer. policy (a Policy) is asked whenever a track appears or a peer
@@ -91,6 +108,17 @@
 // m-line missing from the latest list carries nothing any more. Changes
 // while an offer is outstanding are sent in one new offer after the answer.
 //
+// Negotiation timeout: a subscribe offer must be answered within
+// Config.NegotiationTimeout (15 s by default, as in LiveKit). When it is
+// not (a lost message, a stalled tab), the server sends the same offer
+// again, once, through OnSignal; an answer to either copy is accepted (a
+// second answer then gets ErrUnexpectedAnswer, which the client may
+// ignore). When the re-offer is not answered in time either, the peer
+// fails: it is closed, leaves the room, and OnFailed receives an error
+// wrapping ErrNegotiationTimeout, so the signaling layer can tell the
+// client clearly (which may then join again). The timeout runs on the
+// subscribe queue like any negotiation step and ends with the peer.
+//
 // ICE: the server never trickles; all of its candidates (host candidates
 // on the media port, ICE-TCP, loopback when IncludeLoopback) are in its
 // SDP. The client trickles its own candidates:
@@ -119,8 +147,8 @@
 // always forwarded.
 //
 // Errors: ErrBadSDP, ErrBadCandidate, ErrUnexpectedAnswer, ErrUnknownTrack,
-// ErrQueueFull and ErrClosed (see errors.go) are mapped to wire error
-// messages by the signaling layer. Bad input changes nothing: a rejected
+// ErrQueueFull, ErrNoRoom, ErrNegotiationTimeout and ErrClosed (see
+// errors.go) are mapped to wire error messages by the signaling layer. Bad input changes nothing: a rejected
 // offer or answer leaves the PeerConnection as it was.
 //
 // # Phone callers
@@ -132,7 +160,11 @@
 // dialin.Media, so the app can hand it to the gateway as is:
 //
 //	factory := func(key, id string) (dialin.Media, error) {
-//		return s.Room(key).JoinLocal(id, policy)
+//		r, err := s.Room(key) // ErrNoRoom: the conference ended meanwhile
+//		if err != nil {
+//			return nil, err
+//		}
+//		return r.JoinLocal(id, policy)
 //	}
 //
 // A moderator's mute is StopForwarding(KindMic), as for anyone.
@@ -164,7 +196,10 @@
 // # Goroutines
 //
 // Per SFU: the UDP/TCP muxes and TURN server (Pion's). Per room: one
-// speaker-detection loop. Per peer: two negotiation queues, one writer,
-// one read loop per received encoding, one RTCP reader per sent track,
-// plus Pion's own. CloseRoom and Peer.Close wait until all of them ended.
+// speaker-detection loop. Per peer: two negotiation queues (the
+// negotiation timeout is a timer read by the subscribe queue, not a
+// goroutine), one writer, one read loop per received encoding, one RTCP
+// reader per sent track, plus Pion's own; a failing peer is closed by a
+// short-lived goroutine the room waits for. CloseRoom and Peer.Close wait
+// until all of them ended.
 package sfu

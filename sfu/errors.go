@@ -6,8 +6,18 @@ import "errors"
 // signaling layer maps them to its own wire codes.
 var (
 	// ErrClosed is returned by any call on an SFU, room or peer that has
-	// been closed.
+	// been closed, and by SFU.OpenRoom for a key that was closed before
+	// (a conference incarnation's media room is never opened twice).
 	ErrClosed = errors.New("sfu: closed")
+	// ErrNoRoom is returned by SFU.Room for a key that has no open media
+	// room: never opened, or closed (then the error is also ErrClosed).
+	// Only the room lifecycle opens rooms (SFU.OpenRoom); a media message
+	// for a conference without one is refused, never creates it.
+	ErrNoRoom = errors.New("sfu: no such room")
+	// ErrNegotiationTimeout is passed (wrapped) to Peer.OnFailed when the
+	// client answered neither a subscribe offer nor its one re-offer
+	// within Config.NegotiationTimeout each; the peer is closed by then.
+	ErrNegotiationTimeout = errors.New("sfu: subscribe offer not answered")
 	// ErrInvalidConfig wraps every configuration problem found by New.
 	ErrInvalidConfig = errors.New("sfu: invalid config")
 	// ErrBadSDP is returned when an offer or answer cannot be parsed or

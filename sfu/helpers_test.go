@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,6 +43,33 @@ func newTestSFU(t *testing.T, mod ...func(*Config)) *SFU {
 	return s
 }
 
+// openRoom opens a room as the room lifecycle does.
+func openRoom(t *testing.T, s *SFU, key string) *Room {
+	t.Helper()
+	r, err := s.OpenRoom(key)
+	if err != nil {
+		t.Fatalf("OpenRoom %s: %v", key, err)
+	}
+	return r
+}
+
+// noGoroutinesAbove waits until no more goroutines run than before (Pion
+// ends some of its own asynchronously) and fails with every stack if
+// that does not happen in time.
+func noGoroutinesAbove(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			t.Fatalf("%d goroutines left (had %d before):\n%s", runtime.NumGoroutine(), before, buf[:n])
+		}
+		runtime.Gosched()
+		<-time.After(10 * time.Millisecond)
+	}
+}
+
 // eventually polls cond until it holds or the deadline passes.
 var onTimeout func()
 
@@ -66,6 +94,7 @@ type clientOpts struct {
 	registry func(*interceptor.Registry) // extra interceptors, added first
 	settings func(*webrtc.SettingEngine)
 	config   webrtc.Configuration
+	ignore   int // subscribe offers to leave unanswered first (a lost message)
 }
 
 func clientAPI(t *testing.T, o clientOpts) *webrtc.API {
@@ -123,6 +152,7 @@ type testClient struct {
 	peer     *Peer
 	pub, sub *webrtc.PeerConnection
 	offers   chan Signal
+	ignore   int // owned by answerLoop
 	quit     chan struct{}
 	wg       sync.WaitGroup
 
@@ -140,7 +170,7 @@ func newClient(t *testing.T, r *Room, id string, o clientOpts) *testClient {
 		t.Fatalf("Join %s: %v", id, err)
 	}
 	api := clientAPI(t, o)
-	c := &testClient{t: t, id: id, peer: peer, offers: make(chan Signal, 16), quit: make(chan struct{}),
+	c := &testClient{t: t, id: id, peer: peer, offers: make(chan Signal, 16), ignore: o.ignore, quit: make(chan struct{}),
 		infos: map[string]TrackInfo{}, recv: map[string]*recvTrack{}}
 	if c.pub, err = api.NewPeerConnection(o.config); err != nil {
 		t.Fatal(err)
@@ -163,6 +193,10 @@ func (c *testClient) answerLoop() {
 		case <-c.quit:
 			return
 		case s := <-c.offers:
+			if c.ignore > 0 {
+				c.ignore--
+				continue
+			}
 			if err := c.answer(s); err != nil {
 				c.t.Errorf("%s: answering offer: %v", c.id, err)
 			}

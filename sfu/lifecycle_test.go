@@ -19,7 +19,7 @@ func TestCloseRoomLeavesNoGoroutines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := s.Room("ending")
+	r := openRoom(t, s, "ending")
 	alice := newClient(t, r, "alice", clientOpts{})
 	bob := newClient(t, r, "bob", clientOpts{})
 	alice.publish(pubOpts{kind: KindMic})
@@ -42,21 +42,12 @@ func TestCloseRoomLeavesNoGoroutines(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			n := runtime.Stack(buf, true)
-			t.Fatalf("%d goroutines left (had %d before):\n%s", runtime.NumGoroutine(), before, buf[:n])
-		}
-		runtime.Gosched()
-		<-time.After(10 * time.Millisecond)
-	}
+	noGoroutinesAbove(t, before)
 }
 
 func TestSpeakingIndicator(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	events := make(chan string, 16)
 	r.OnSpeaking(func(id string, on bool) {
 		if on {
@@ -120,7 +111,7 @@ func waitEvent(t *testing.T, ch <-chan string, want string) {
 
 func TestBadInputChangesNothing(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	p, err := r.Join("alice", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +168,7 @@ func TestConfigValidate(t *testing.T) {
 		{"turn secret", Config{TURN: TURNConfig{Enabled: true, Realm: "x", Secret: "short"}}, "TURN.Secret"},
 		{"turn realm", Config{TURN: TURNConfig{Enabled: true, Secret: ok}}, "TURN.Realm"},
 		{"turn port", Config{TURN: TURNConfig{Enabled: true, Realm: "x", Secret: ok, Port: -1}}, "TURN.Port"},
+		{"negotiation timeout", Config{NegotiationTimeout: -time.Second}, "NegotiationTimeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,7 +185,7 @@ func TestICEOverTCP(t *testing.T) {
 	if s.TCPAddr() == nil {
 		t.Fatal("no ICE-TCP listener")
 	}
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	tcpOnly := func(se *webrtc.SettingEngine) {
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
 	}
@@ -212,7 +204,7 @@ func TestTURNRelay(t *testing.T) {
 	s := newTestSFU(t, func(c *Config) {
 		c.TURN = TURNConfig{Enabled: true, Realm: "aula.test", Secret: "0123456789abcdef0123"}
 	})
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	relayOnly := func(id string) clientOpts {
 		servers, err := s.ICEServers("127.0.0.1", id)
 		if err != nil {
@@ -334,7 +326,7 @@ func TestTURNRelaysOnlyToMedia(t *testing.T) {
 
 func TestRejoinReplacesPeer(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	old, err := r.Join("alice", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -48,9 +48,10 @@ func (r *Room) JoinLocal(participantID string, policy Policy) (*LocalPeer, error
 	if err != nil {
 		return nil, err
 	}
+	defer r.busy.Done()
 	p := &Peer{id: participantID, room: r, policy: policy, log: r.log.With("participant", participantID, "local", true),
 		kinds: map[string]TrackKind{}, rids: map[string][]string{}, ups: map[string]*upTrack{},
-		downs: map[string]*downTrack{}}
+		downs: map[string]*downTrack{}, done: make(chan struct{})}
 	empty := []*downTrack{}
 	p.downList.Store(&empty)
 	l := &LocalPeer{p: p, start: time.Now()}

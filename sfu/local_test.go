@@ -11,7 +11,7 @@ import (
 
 func TestLocalPeerBridgesAudio(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	speaking := make(chan string, 16)
 	r.OnSpeaking(func(id string, on bool) {
 		if on {
@@ -111,7 +111,7 @@ func TestLocalPeerBridgesAudio(t *testing.T) {
 
 func TestLocalPublishAllocatesNothing(t *testing.T) {
 	s := newTestSFU(t)
-	phone, err := s.Room("r1").JoinLocal("phone-1", nil)
+	phone, err := openRoom(t, s, "r1").JoinLocal("phone-1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

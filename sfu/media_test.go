@@ -14,7 +14,7 @@ import (
 
 func TestPublishSubscribeAudioVideo(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	alice := newClient(t, r, "alice", clientOpts{})
 	bob := newClient(t, r, "bob", clientOpts{})
 	onTimeout = func() { dump(t, s, alice, bob) }
@@ -63,7 +63,7 @@ func TestPublishSubscribeAudioVideo(t *testing.T) {
 
 func TestToggleCameraOffAndOn(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	alice := newClient(t, r, "alice", clientOpts{})
 	bob := newClient(t, r, "bob", clientOpts{})
 	onTimeout = func() { dump(t, s, alice, bob) }
@@ -92,7 +92,7 @@ func TestToggleCameraOffAndOn(t *testing.T) {
 
 func TestSimulcastLayerSwitch(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	alice := newClient(t, r, "alice", clientOpts{})
 	bob := newClient(t, r, "bob", clientOpts{})
 	onTimeout = func() { dump(t, s, alice, bob) }
@@ -185,7 +185,7 @@ func (d *dropper) BindRemoteStream(info *interceptor.StreamInfo, r interceptor.R
 
 func TestNACKRecoveryFromCache(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	drop := &dropper{seen: map[uint16]bool{}}
 	alice := newClient(t, r, "alice", clientOpts{})
 	bob := newClient(t, r, "bob", clientOpts{
@@ -226,7 +226,7 @@ func TestNACKRecoveryFromCache(t *testing.T) {
 
 func TestModeratorMuteStopsForwarding(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	alice := newClient(t, r, "alice", clientOpts{})
 	bob := newClient(t, r, "bob", clientOpts{})
 	onTimeout = func() { dump(t, s, alice, bob) }
@@ -269,7 +269,7 @@ func TestModeratorMuteStopsForwarding(t *testing.T) {
 
 func TestPolicyDeniesTrack(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	// "Participants cannot see each other": viewers get only the
 	// moderator's media; here bob may not receive carol's camera.
 	deny := PolicyFunc(func(sub, pub string, k TrackKind) bool { return !(sub == "bob" && pub == "carol") })
@@ -294,7 +294,7 @@ func TestPolicyDeniesTrack(t *testing.T) {
 
 func TestREMBLowersLayer(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	alice := newClient(t, r, "alice", clientOpts{})
 	bob := newClient(t, r, "bob", clientOpts{})
 	onTimeout = func() { dump(t, s, alice, bob) }
@@ -328,7 +328,7 @@ func TestREMBLowersLayer(t *testing.T) {
 
 func TestH264Accepted(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	alice := newClient(t, r, "alice", clientOpts{})
 	bob := newClient(t, r, "bob", clientOpts{})
 	onTimeout = func() { dump(t, s, alice, bob) }
@@ -348,7 +348,7 @@ func TestH264Accepted(t *testing.T) {
 
 func TestSubscribeICERestart(t *testing.T) {
 	s := newTestSFU(t)
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	alice := newClient(t, r, "alice", clientOpts{})
 	bob := newClient(t, r, "bob", clientOpts{})
 	onTimeout = func() { dump(t, s, alice, bob) }

@@ -3,6 +3,7 @@ package sfu
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -85,10 +86,12 @@ func (p *Peer) HandleAnswer(answer string) error {
 			return fmt.Errorf("%w: %v", ErrBadSDP, err)
 		}
 		p.awaitingAnswer = false
+		p.reoffered = false
+		p.subQ.cancelTimer()
 		p.pendingSub = p.applyCandidates(p.subPC, p.pendingSub)
 		if p.renegotiate {
 			p.renegotiate = false
-			p.negotiate()
+			_ = p.negotiate() // logged; the answer itself was fine
 		}
 		return nil
 	})
@@ -147,7 +150,7 @@ func (p *Peer) applyCandidates(pc *webrtc.PeerConnection, pending []webrtc.ICECa
 func (p *Peer) RestartICE() error {
 	return p.subQ.push(func() {
 		p.restartICE = true
-		p.negotiate()
+		_ = p.negotiate() // logged
 	})
 }
 
@@ -229,32 +232,38 @@ func (p *Peer) sync() {
 	p.downList.Store(&list)
 	p.w.kick()
 	if p.local == nil {
-		p.negotiate()
+		_ = p.negotiate() // logged
 	}
 }
 
 // negotiate sends a new subscribe offer, or remembers to once the
-// outstanding one is answered.
-func (p *Peer) negotiate() {
+// outstanding one is answered. The offer must be answered within the
+// negotiation timeout (offerTimedOut). A failure is logged and returned.
+func (p *Peer) negotiate() error {
 	if p.awaitingAnswer {
 		p.renegotiate = true
-		return
+		return nil
 	}
+	err := p.offer()
+	if err != nil {
+		p.log.Warn("subscribe offer", "err", err)
+	}
+	return err
+}
+
+func (p *Peer) offer() error {
 	opts := &webrtc.OfferOptions{ICERestart: p.restartICE}
 	p.restartICE = false
 	offer, err := p.subPC.CreateOffer(opts)
 	if err != nil {
-		p.log.Warn("subscribe offer", "err", err)
-		return
+		return err
 	}
 	gathered := webrtc.GatheringCompletePromise(p.subPC)
 	if err := p.subPC.SetLocalDescription(offer); err != nil {
-		p.log.Warn("subscribe offer", "err", err)
-		return
+		return err
 	}
 	if err := waitGathered(gathered); err != nil {
-		p.log.Warn("subscribe offer", "err", err)
-		return
+		return err
 	}
 	mids := map[*webrtc.RTPSender]string{}
 	for _, t := range p.subPC.GetTransceivers() {
@@ -268,7 +277,38 @@ func (p *Peer) negotiate() {
 			ParticipantID: d.up.pub.id, Kind: d.up.kind})
 	}
 	p.awaitingAnswer = true
-	p.emit(Signal{Type: SignalOffer, Target: TargetSubscribe, SDP: p.subPC.LocalDescription().SDP, Tracks: infos})
+	p.lastOffer = Signal{Type: SignalOffer, Target: TargetSubscribe, SDP: p.subPC.LocalDescription().SDP, Tracks: infos}
+	p.subQ.after(p.room.sfu.negotiationTimeout(), p.offerTimedOut)
+	p.emit(p.lastOffer)
+	return nil
+}
+
+// offerTimedOut runs on the subscribe queue when the outstanding offer
+// was not answered in time. The message may have been lost (or the
+// client stalled): offer once more; if that one times out too, the
+// client is not negotiating any more and the peer fails, rather than
+// keep its subscriptions frozen for good.
+//
+// The re-offer is the outstanding offer sent again, SDP and track list
+// as they were: Pion (v4.2) can neither replace a pending local offer nor
+// roll it back, and an identical offer keeps a late answer to the first
+// copy valid too. Changes made meanwhile follow in the next offer, after
+// the answer, as usual.
+func (p *Peer) offerTimedOut() {
+	if !p.awaitingAnswer {
+		return
+	}
+	timeout := p.room.sfu.negotiationTimeout()
+	if p.reoffered {
+		p.fail(fmt.Errorf("%w: offer and re-offer unanswered for %s each", ErrNegotiationTimeout, timeout))
+		return
+	}
+	p.log.Info("subscribe offer not answered: offering again", "timeout", timeout)
+	p.reoffered = true
+	p.subQ.after(timeout, p.offerTimedOut)
+	again := p.lastOffer
+	again.Tracks = slices.Clone(again.Tracks) // the callback may keep the first
+	p.emit(again)
 }
 
 // parseOffer checks that s is a usable session description (offer or
@@ -359,30 +399,61 @@ func streamIDOf(id string) string {
 	return "p-" + string(b)
 }
 
-// opQueue runs one PeerConnection's negotiation steps one at a time.
+// opQueue runs one PeerConnection's negotiation steps one at a time. It
+// also owns one timeout (after), which fires on the queue like any step,
+// so that the timeout's work never races the step that armed it and
+// needs no goroutine of its own: it ends with the queue.
 type opQueue struct {
 	ch   chan func()
 	quit chan struct{}
 	done chan struct{}
 	once sync.Once
+
+	// Owned by the queue's goroutine (the steps run on it).
+	timer   *time.Timer
+	onTimer func() // nil: no timeout armed
 }
 
 func newOpQueue() *opQueue {
-	q := &opQueue{ch: make(chan func(), 64), quit: make(chan struct{}), done: make(chan struct{})}
+	q := &opQueue{ch: make(chan func(), 64), quit: make(chan struct{}), done: make(chan struct{}),
+		timer: time.NewTimer(time.Hour)}
+	q.timer.Stop()
 	go q.run()
 	return q
 }
 
 func (q *opQueue) run() {
 	defer close(q.done)
+	defer q.timer.Stop()
 	for {
 		select {
 		case f := <-q.ch:
 			f()
+		case <-q.timer.C:
+			// Since Go 1.23 Stop and Reset drain the channel, so a tick
+			// seen here belongs to the timeout armed last.
+			if f := q.onTimer; f != nil {
+				q.onTimer = nil
+				f()
+			}
 		case <-q.quit:
 			return
 		}
 	}
+}
+
+// after arms the queue's timeout: f runs on the queue once d has passed,
+// unless cancelTimer or another after comes first. Call it only from a
+// step running on the queue.
+func (q *opQueue) after(d time.Duration, f func()) {
+	q.onTimer = f
+	q.timer.Reset(d)
+}
+
+// cancelTimer disarms the timeout; only from a step running on the queue.
+func (q *opQueue) cancelTimer() {
+	q.onTimer = nil
+	q.timer.Stop()
 }
 
 func (q *opQueue) push(f func()) error {

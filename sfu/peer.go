@@ -85,6 +85,7 @@ type Peer struct {
 	sigMu    sync.Mutex
 	early    []Signal // emitted before OnSignal was set
 	onState  atomic.Pointer[func(Target, ConnState)]
+	onFailed atomic.Pointer[func(error)]
 	syncDue  atomic.Bool
 	downList atomic.Pointer[[]*downTrack] // copy of downs for readers off the queue
 
@@ -94,10 +95,13 @@ type Peer struct {
 	ups     map[string]*upTrack  // by mid
 	stopped [KindScreen + 1]bool // kinds the server does not forward
 	closed  bool
+	done    chan struct{} // closed when Close has finished
 
 	// Owned by subQ's goroutine.
 	downs          map[string]*downTrack // by up track ID
 	awaitingAnswer bool
+	reoffered      bool   // the outstanding offer was sent again after a timeout
+	lastOffer      Signal // the latest offer, for sending it again
 	renegotiate    bool
 	restartICE     bool
 	// Owned by the respective queue's goroutine.
@@ -111,7 +115,7 @@ type Peer struct {
 func newPeer(r *Room, id string, policy Policy) (*Peer, error) {
 	p := &Peer{id: id, room: r, policy: policy, log: r.log.With("participant", id),
 		kinds: map[string]TrackKind{}, rids: map[string][]string{}, ups: map[string]*upTrack{},
-		downs: map[string]*downTrack{}}
+		downs: map[string]*downTrack{}, done: make(chan struct{})}
 	empty := []*downTrack{}
 	p.downList.Store(&empty)
 	var err error
@@ -153,6 +157,30 @@ func (p *Peer) OnSignal(f func(Signal)) {
 // OnStateChange sets a callback for connection state changes of either
 // PeerConnection (e.g. "failed": the client should restart ICE).
 func (p *Peer) OnStateChange(f func(Target, ConnState)) { p.onState.Store(&f) }
+
+// OnFailed sets a callback for the peer failing on the server's side: so
+// far only ErrNegotiationTimeout (wrapped), when the client answered
+// neither a subscribe offer nor the re-offer in time. The peer is closed
+// and has left the room when it runs (calling Close is harmless); the
+// signaling layer tells the client, which may join again. It runs on a
+// goroutine of its own and must not block or call SFU.CloseRoom.
+func (p *Peer) OnFailed(f func(error)) { p.onFailed.Store(&f) }
+
+// fail closes the peer off its negotiation queue (Close stops the queue
+// and waits for it, so it cannot run on it) and then tells the owner. The
+// room waits for this goroutine when it closes; a closing room closes the
+// peer itself, and nobody needs to hear about the failure then.
+func (p *Peer) fail(err error) {
+	p.log.Warn("peer failed", "err", err)
+	if !p.room.goBusy(func() {
+		p.Close()
+		if f := p.onFailed.Load(); f != nil {
+			(*f)(err)
+		}
+	}) {
+		p.log.Debug("room closing: failure not reported")
+	}
+}
 
 func (p *Peer) stateChanged(t Target, s webrtc.PeerConnectionState) {
 	p.log.Debug("connection state", "pc", t, "state", s.String())
@@ -394,14 +422,22 @@ func (p *Peer) Stats() PeerStats {
 
 // Close ends the peer: both PeerConnections, its published tracks (which
 // subscribers lose), its subscriptions. It returns when its goroutines are
-// gone. Safe to call more than once.
+// gone, also when another Close is already at work. Safe to call more
+// than once.
 func (p *Peer) Close() {
 	p.mu.Lock()
 	if p.closed {
+		done := p.done
 		p.mu.Unlock()
+		if done != nil {
+			<-done
+		}
 		return
 	}
 	p.closed = true
+	if p.done != nil {
+		defer close(p.done)
+	}
 	ups := make([]*upTrack, 0, len(p.ups))
 	for _, u := range p.ups {
 		ups = append(ups, u)

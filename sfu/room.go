@@ -28,6 +28,10 @@ type Room struct {
 	tracks     map[string]*upTrack
 	onSpeaking func(participantID string, speaking bool)
 	closed     bool
+	// busy counts work that may still create or close a peer: joins in
+	// progress and failing peers (Peer.fail). Added to only under mu while
+	// the room is open; Close waits for it, so that no peer outlives it.
+	busy sync.WaitGroup
 
 	quit chan struct{}
 	done chan struct{}
@@ -42,7 +46,9 @@ func newRoom(s *SFU, key string) *Room {
 }
 
 // admit prepares a (re)join: it refuses a closed room, closes the
-// participant's old peer (a reconnect) and defaults the policy.
+// participant's old peer (a reconnect) and defaults the policy. On success
+// the join counts as busy: the caller must call r.busy.Done when the new
+// peer is in the room or closed.
 func (r *Room) admit(participantID string, policy Policy) (Policy, error) {
 	if policy == nil {
 		policy = AllowAll{}
@@ -52,6 +58,7 @@ func (r *Room) admit(participantID string, policy Policy) (Policy, error) {
 		r.mu.Unlock()
 		return nil, ErrClosed
 	}
+	r.busy.Add(1)
 	old := r.peers[participantID]
 	r.mu.Unlock()
 	if old != nil {
@@ -68,6 +75,7 @@ func (r *Room) Join(participantID string, policy Policy) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.busy.Done()
 	p, err := newPeer(r, participantID, policy)
 	if err != nil {
 		return nil, err
@@ -171,9 +179,38 @@ func (r *Room) removePeer(p *Peer) {
 	r.mu.Unlock()
 }
 
-// Close closes every peer and stops the room's goroutines; it returns when
-// they are gone.
+// goBusy runs f on a goroutine the room's Close waits for. It refuses
+// (false) once the room is closing: Close closes every peer itself.
+func (r *Room) goBusy(f func()) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	r.busy.Add(1)
+	go func() {
+		defer r.busy.Done()
+		f()
+	}()
+	return true
+}
+
+// Close closes the room as SFU.CloseRoom does: its key can never be
+// opened again.
 func (r *Room) Close() {
+	s := r.sfu
+	s.mu.Lock()
+	if s.rooms[r.key] == r {
+		delete(s.rooms, r.key)
+	}
+	s.forget(r.key)
+	s.mu.Unlock()
+	r.close()
+}
+
+// close closes every peer and stops the room's goroutines; it returns when
+// they are gone. The SFU has forgotten the room already.
+func (r *Room) close() {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -181,6 +218,11 @@ func (r *Room) Close() {
 		return
 	}
 	r.closed = true
+	r.mu.Unlock()
+	// Joins in progress finish (and see the room closed) and failing
+	// peers finish closing; nothing adds to busy any more.
+	r.busy.Wait()
+	r.mu.Lock()
 	peers := make([]*Peer, 0, len(r.peers))
 	for _, p := range r.peers {
 		peers = append(peers, p)

@@ -34,7 +34,9 @@ type SFU struct {
 	stats   counters
 
 	mu     sync.Mutex
-	rooms  map[string]*Room
+	rooms  map[string]*Room     // open rooms; only OpenRoom adds
+	ended  map[string]time.Time // closed keys, never opened again; by closing time
+	pruned time.Time            // when ended was last pruned
 	closed bool
 }
 
@@ -51,7 +53,7 @@ func New(cfg Config) (*SFU, error) {
 	if ip := net.ParseIP(cfg.ListenIP); ip != nil && ip.IsLoopback() {
 		cfg.IncludeLoopback = true // nothing else could reach it
 	}
-	s := &SFU{cfg: cfg, log: log, rooms: map[string]*Room{}}
+	s := &SFU{cfg: cfg, log: log, rooms: map[string]*Room{}, ended: map[string]time.Time{}}
 	if err := s.listen(); err != nil {
 		s.closeSockets()
 		return nil, err
@@ -276,32 +278,82 @@ func (s *SFU) TCPAddr() net.Addr {
 	return s.tcpLn.Addr()
 }
 
-// Room returns the media room with this key, creating it on first use.
-// After Close it returns a closed room whose Join fails with ErrClosed.
-func (s *SFU) Room(key string) *Room {
+// closedKeyMemory is how long the SFU remembers a closed room's key to
+// refuse opening it again. Keys are unique per conference incarnation, so
+// a later OpenRoom is always a straggler (a media message or a phone call
+// racing the end); hours cover any straggler while bounding the memory.
+const closedKeyMemory = 6 * time.Hour
+
+// OpenRoom opens the media room of a conference incarnation; the room
+// lifecycle calls it (and CloseRoom when the conference ends), media
+// messages only look rooms up (Room). Opening an open room returns it. A
+// key that was closed before is refused with ErrClosed, so that a message
+// racing the end of a conference cannot bring its room back (and leak its
+// goroutines); so is every key after Close.
+func (s *SFU) OpenRoom(key string) (*Room, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if r, ok := s.rooms[key]; ok {
+		return r, nil
+	}
+	if _, ok := s.ended[key]; ok {
+		return nil, fmt.Errorf("%w: room %q was closed", ErrClosed, key)
+	}
+	r := newRoom(s, key)
+	s.rooms[key] = r
+	return r, nil
+}
+
+// Room returns the open media room with this key. It never creates one:
+// a key that was never opened gives ErrNoRoom, a closed one (or any key
+// after Close) an error that is both ErrNoRoom and ErrClosed.
+func (s *SFU) Room(key string) (*Room, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r, ok := s.rooms[key]; ok {
-		return r
+		return r, nil
 	}
-	r := newRoom(s, key)
-	if s.closed {
-		r.Close()
-		return r
+	if _, ok := s.ended[key]; ok || s.closed {
+		return nil, fmt.Errorf("%w: %w: %q", ErrNoRoom, ErrClosed, key)
 	}
-	s.rooms[key] = r
-	return r
+	return nil, fmt.Errorf("%w: %q", ErrNoRoom, key)
 }
 
-// CloseRoom closes every peer of the room and waits for its goroutines.
-// The room layer calls it when a conference ends. Unknown keys are ignored.
+// CloseRoom closes every peer of the room and waits for its goroutines;
+// from then on OpenRoom refuses the key and Room does not find it. The
+// room lifecycle calls it when a conference ends, also for a key that
+// was never opened (nobody had media yet), so that a late OpenRoom
+// still fails.
 func (s *SFU) CloseRoom(key string) {
 	s.mu.Lock()
 	r := s.rooms[key]
 	delete(s.rooms, key)
+	s.forget(key)
 	s.mu.Unlock()
 	if r != nil {
-		r.Close()
+		r.close()
+	}
+}
+
+// forget marks key as closed for good and prunes expired marks, at most
+// once a minute so that CloseRoom stays cheap. Called with s.mu held.
+func (s *SFU) forget(key string) {
+	t := time.Now()
+	if s.ended == nil {
+		s.ended = map[string]time.Time{}
+	}
+	s.ended[key] = t
+	if t.Sub(s.pruned) < time.Minute {
+		return
+	}
+	s.pruned = t
+	for k, at := range s.ended {
+		if t.Sub(at) > closedKeyMemory {
+			delete(s.ended, k)
+		}
 	}
 }
 
@@ -317,7 +369,7 @@ func (s *SFU) Close() error {
 	s.rooms = map[string]*Room{}
 	s.mu.Unlock()
 	for _, r := range rooms {
-		r.Close()
+		r.close()
 	}
 	var errs []error
 	if s.turn != nil {
@@ -325,6 +377,14 @@ func (s *SFU) Close() error {
 	}
 	errs = append(errs, s.closeSockets())
 	return errors.Join(errs...)
+}
+
+// negotiationTimeout is the configured NegotiationTimeout or its default.
+func (s *SFU) negotiationTimeout() time.Duration {
+	if s.cfg.NegotiationTimeout > 0 {
+		return s.cfg.NegotiationTimeout
+	}
+	return DefaultNegotiationTimeout
 }
 
 func (s *SFU) closeSockets() error {

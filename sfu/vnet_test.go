@@ -52,7 +52,7 @@ func TestNACKRecoveryOverLossyLink(t *testing.T) {
 	s := newTestSFU(t, func(c *Config) {
 		c.ListenIP, c.IncludeLoopback, c.ICETCPPort, c.net = "10.0.0.1", false, -1, sfuNet
 	})
-	r := s.Room("r1")
+	r := openRoom(t, s, "r1")
 	on := func(n *vnet.Net) clientOpts {
 		return clientOpts{settings: func(se *webrtc.SettingEngine) {
 			se.SetNet(n)
