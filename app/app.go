@@ -116,6 +116,7 @@ func (a *App) Start() (err error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerMediaMetrics(reg, a.sfu, a.media)
 	registerDialinMetrics(reg, a.gw)
+	registerRoomMetrics(reg, a.mgr)
 	a.sig = signaling.New(signaling.Options{
 		Manager:        a.mgr,
 		AllowedOrigins: []string{a.url.Scheme + "://" + a.url.Host},

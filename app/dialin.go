@@ -15,6 +15,7 @@ import (
 
 	"aula/dialin"
 	"aula/sfu"
+	"aula/signaling"
 )
 
 // startDialin starts the SIP gateway when AULA_SIP_ADDR is set. Callers
@@ -69,22 +70,18 @@ func (a *App) SIPTLSAddr() net.Addr {
 // peer of the meeting's SFU room (no WebRTC), hearing and heard under the
 // browsers' policy.
 func (a *App) callerMedia(key, participantID string) (dialin.Media, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	mt, err := a.mgr.MeetingByKey(ctx, key)
+	pol, err := a.mgr.MediaPolicy(key)
 	if err != nil {
 		return nil, fmt.Errorf("caller media: %w", err)
 	}
-	lp, err := a.sfu.Room(key).JoinLocal(participantID, a.media.CallerPolicy(key, mt.Lock))
+	// The SFU room exists while the meeting runs here; after its end it
+	// is closed for good and JoinLocal fails.
+	r, err := a.sfu.Room(key)
 	if err != nil {
 		return nil, fmt.Errorf("caller media: %w", err)
 	}
-	// SFU.Room makes a room on first use: if the meeting ended while the
-	// caller was joining, its end hook has already run, so close what was
-	// just made rather than leave an orphan room.
-	if _, err := a.mgr.MeetingByKey(ctx, key); err != nil {
-		lp.Close()
-		a.sfu.CloseRoom(key)
+	lp, err := r.JoinLocal(participantID, signaling.SFUPolicy(pol))
+	if err != nil {
 		return nil, fmt.Errorf("caller media: %w", err)
 	}
 	return callerPeer{lp}, nil

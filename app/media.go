@@ -42,6 +42,13 @@ func (a *App) startMedia(httpAddr net.Addr) error {
 	}
 	a.sfu = s
 	a.media = signaling.NewMedia(s, a.url.Hostname(), a.log.With("component", "media"))
+	// The room lifecycle alone opens and closes a meeting's SFU room, so
+	// nothing racing a meeting's end can bring its media back.
+	a.mgr.OnStart(func(key string) {
+		if _, err := s.OpenRoom(key); err != nil {
+			a.log.Error("open media room", "meeting", key, "err", err)
+		}
+	})
 	a.mgr.OnEnd(a.media.CloseRoom)
 	attrs := []any{"udp", s.UDPAddrs()}
 	if t := s.TCPAddr(); t != nil {

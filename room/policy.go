@@ -123,14 +123,8 @@ func (m *Member) SetLock(_ context.Context, lock LockSettings) error {
 		}
 		l.mt.Lock = lock
 		l.putMeeting()
+		// The new settings first, then what they switched off.
 		var ds []delivery
-		for _, o := range l.parts {
-			before := *o.p
-			if o.p.InRoom && l.applyLock(o.p) {
-				l.putParticipant(o.p)
-				ds = l.changed(ds, o, &before)
-			}
-		}
 		mt := *l.mt
 		resync := old.HideUserList != lock.HideUserList
 		for _, o := range l.parts {
@@ -138,6 +132,16 @@ func (m *Member) SetLock(_ context.Context, lock LockSettings) error {
 				ds = append(ds, delivery{o.l, Event{Type: EventMeetingUpdated, Meeting: &mt, Resync: resync && o.p.Role == Viewer}})
 			}
 		}
+		for _, o := range l.parts {
+			before := *o.p
+			if o.p.InRoom && l.applyLock(o.p) {
+				l.putParticipant(o.p)
+				ds = l.changed(ds, o, &before)
+			}
+		}
 		return ds, nil
 	})
 }
+
+// MediaPolicy returns the policy of the participant's meeting.
+func (m *Member) MediaPolicy() MediaPolicy { return MediaPolicy{m.lv} }

@@ -38,6 +38,9 @@ const (
 	CodeFull        = "full"
 	CodeDenied      = "denied"
 	CodeReplaced    = "replaced"
+	// CodeMediaFailed: the media connection failed (the client never
+	// answered the server's offer); sent unprompted.
+	CodeMediaFailed = "media_failed"
 	CodeUnavailable = "unavailable"
 	CodeInternal    = "internal"
 )

@@ -154,21 +154,34 @@ func (m *Media) Peers() int {
 	return n
 }
 
-// join registers h in its meeting's media room, made on first use.
-func (m *Media) join(h *mediaConn, lock room.LockSettings, role room.Role) *mediaRoom {
+// SFUPolicy adapts the meeting's media policy (decided in the room
+// domain) to the SFU's question.
+func SFUPolicy(p room.MediaPolicy) sfu.Policy {
+	return sfu.PolicyFunc(func(sub, pub string, k sfu.TrackKind) bool {
+		return p.CanReceive(sub, pub, room.MediaKind(k))
+	})
+}
+
+// join registers h in its meeting's media room, made on first use over
+// the meeting's SFU room, which the meeting's start opened. An ended
+// meeting's SFU room is closed for good, so nothing here can revive it.
+func (m *Media) join(h *mediaConn, lock room.LockSettings) (*mediaRoom, error) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	r := m.rooms[h.key]
 	if r == nil {
-		r = &mediaRoom{lock: lock, sfu: m.sfu.Room(h.key), roles: map[string]room.Role{}, conns: map[string]*mediaConn{}}
-		r.sfu.OnSpeaking(r.speaking)
+		sr, err := m.sfu.Room(h.key)
+		if err != nil {
+			return nil, err
+		}
+		r = &mediaRoom{sfu: sr, policy: h.c.Member().MediaPolicy(), lock: lock, conns: map[string]*mediaConn{}}
+		sr.OnSpeaking(r.speaking)
 		m.rooms[h.key] = r
 	}
 	r.mu.Lock()
-	r.roles[h.id] = role
 	r.conns[h.id] = h
 	r.mu.Unlock()
-	m.mu.Unlock()
-	return r
+	return r, nil
 }
 
 // leave unregisters h (unless a newer connection of the same participant
@@ -180,7 +193,6 @@ func (m *Media) leave(h *mediaConn) {
 	r.mu.Lock()
 	if r.conns[h.id] == h {
 		delete(r.conns, h.id)
-		delete(r.roles, h.id)
 	}
 	empty := len(r.conns) == 0
 	r.mu.Unlock()
@@ -189,48 +201,31 @@ func (m *Media) leave(h *mediaConn) {
 	}
 }
 
-// mediaRoom is a meeting's media on this node: the roles the policy needs
-// and the connections that hear about speakers. It is the sfu.Policy of
-// every peer in the meeting.
+// mediaRoom is a meeting's media on this node: the connections that hear
+// about speakers, and the meeting's policy, which the SFU asks whenever it
+// computes what a peer receives.
 type mediaRoom struct {
-	lock room.LockSettings
-	sfu  *sfu.Room
+	sfu    *sfu.Room
+	policy room.MediaPolicy
 
 	mu    sync.RWMutex
-	roles map[string]room.Role
+	lock  room.LockSettings // last lock settings the SFU was refreshed for
 	conns map[string]*mediaConn
 }
 
-// CanReceive implements sfu.Policy: moderators send to and receive from
-// everyone; under "participants cannot see each other" viewers receive
-// only moderators' media; under "webcams only for moderators" viewers'
-// cameras reach moderators only. Anyone else in the SFU room (a phone
-// caller) counts as a viewer.
+// CanReceive implements sfu.Policy with the room domain's policy.
 func (r *mediaRoom) CanReceive(sub, pub string, k sfu.TrackKind) bool {
-	r.mu.RLock()
-	sr, pr := r.roles[sub], r.roles[pub]
-	r.mu.RUnlock()
-	return r.allowed(sr, pr, k)
+	return r.policy.CanReceive(sub, pub, room.MediaKind(k))
 }
 
-func (r *mediaRoom) allowed(sub, pub room.Role, k sfu.TrackKind) bool {
-	if sub == room.Moderator || pub == room.Moderator {
-		return true
-	}
-	if r.lock.HideUserList {
-		return false
-	}
-	return !(k == sfu.KindCamera && r.lock.WebcamsOnlyForModerator)
-}
-
-// setRole records a participant's new role and re-checks every peer's
-// subscriptions.
-func (r *mediaRoom) setRole(id string, role room.Role) {
+// relock re-checks every peer's subscriptions when the meeting's lock
+// settings changed: once per change, however many connections report it.
+func (r *mediaRoom) relock(lock room.LockSettings) {
 	r.mu.Lock()
-	old, ok := r.roles[id]
-	r.roles[id] = role
+	changed := r.lock != lock
+	r.lock = lock
 	r.mu.Unlock()
-	if ok && old != role {
+	if changed {
 		r.sfu.Refresh()
 	}
 }
@@ -239,10 +234,9 @@ func (r *mediaRoom) setRole(id string, role room.Role) {
 // see the speaker, without blocking (Send only queues).
 func (r *mediaRoom) speaking(id string, on bool) {
 	r.mu.RLock()
-	pr := r.roles[id]
 	to := make([]Conn, 0, len(r.conns))
 	for sid, h := range r.conns {
-		if sid == id || !r.lock.HideUserList || r.roles[sid] == room.Moderator || pr == room.Moderator {
+		if r.policy.CanSee(sid, id) {
 			to = append(to, h.c)
 		}
 	}
@@ -263,6 +257,7 @@ type mediaConn struct {
 
 	room *mediaRoom
 	peer *sfu.Peer // nil until the participant is in the room
+	role room.Role
 }
 
 // Welcomed joins the SFU when the participant is in the room, or applies a
@@ -272,12 +267,22 @@ func (h *mediaConn) Welcomed(_ context.Context, s *room.Snapshot) {
 		return
 	}
 	if h.peer != nil {
-		h.room.setRole(h.id, s.Self.Role)
+		if s.Self.Role != h.role {
+			// A new role changes what everyone may receive of this
+			// participant, and what it may receive.
+			h.role = s.Self.Role
+			h.room.sfu.Refresh()
+		}
 		h.apply(s.Self)
 		return
 	}
-	h.room = h.m.join(h, s.Meeting.Lock, s.Self.Role)
-	peer, err := h.room.sfu.Join(h.id, h.room)
+	r, err := h.m.join(h, s.Meeting.Lock)
+	if err != nil {
+		h.log.Info("media join refused", "err", err)
+		return
+	}
+	h.room, h.role = r, s.Self.Role
+	peer, err := r.sfu.Join(h.id, r)
 	if err != nil {
 		h.log.Error("media join", "err", err)
 		h.m.leave(h)
@@ -302,6 +307,13 @@ func (h *mediaConn) Welcomed(_ context.Context, s *room.Snapshot) {
 	log := h.log
 	peer.OnStateChange(func(t sfu.Target, st sfu.ConnState) {
 		log.Debug("media connection", "pc", t, "state", st)
+	})
+	peer.OnFailed(func(err error) {
+		// The client never answered the server's offer (twice): its
+		// media connection is closed. It is told so and starts afresh
+		// with a new media.config on reconnect.
+		log.Info("media connection failed", "err", err)
+		c.Send(TypeError, Error{Code: CodeMediaFailed, Message: "the media connection failed: " + err.Error()})
 	})
 }
 
@@ -465,12 +477,19 @@ func sfuError(err error) error {
 }
 
 // Event implements Handler: changes of one's own state (a moderator's
-// mute, a demotion under a lock) take effect in the SFU at once.
+// mute, a demotion, a new lock) and of the lock settings take effect in
+// the SFU at once.
 func (h *mediaConn) Event(_ context.Context, e room.Event) {
-	if h.peer == nil || e.Type != room.EventUpdated || e.Participant == nil || e.Participant.ID != h.id {
+	if h.peer == nil {
 		return
 	}
-	h.applySelf()
+	switch {
+	case e.Type == room.EventMeetingUpdated:
+		h.room.relock(e.Meeting.Lock)
+		h.applySelf()
+	case e.Type == room.EventUpdated && e.Participant != nil && e.Participant.ID == h.id:
+		h.applySelf()
+	}
 }
 
 // Close implements Handler: the participant's media ends with the
