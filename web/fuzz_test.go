@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -99,7 +100,7 @@ func FuzzPresentations(f *testing.F) {
 	f.Add([]byte("<modules><module name='presentation'><document name='../../x'>iVBORw0KGgo=</document></module></modules>"))
 	noFetch := func(context.Context, string, int64) ([]byte, error) { return nil, ErrPresentation }
 	f.Fuzz(func(t *testing.T, body []byte) {
-		docs, err := parsePresentations(context.Background(), body, 1<<16, 10, noFetch)
+		docs, err := parsePresentations(context.Background(), bytes.NewReader(body), 1<<16, 10, noFetch)
 		if err != nil {
 			if !errors.Is(err, ErrPresentation) {
 				t.Fatalf("unexpected error kind %v", err)
@@ -132,4 +133,50 @@ func xmlMarshalMeta(m map[string]string) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// FuzzAddrGuard: the outbound address guard never panics; an IPv4 address
+// and its IPv4-mapped IPv6 form get the same verdict; nothing it lets
+// through by default is loopback, private, link-local, multicast or
+// unspecified; an address the operator allowed passes. ParseNetworks
+// never panics and returns masked networks.
+func FuzzAddrGuard(f *testing.F) {
+	f.Add([]byte{127, 0, 0, 1}, "10.0.0.0/8", "127.0.0.1:80")
+	f.Add(make([]byte, 16), "::1, 192.168.0.1", "[::1]:443")
+	f.Add([]byte{0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1}, "::ffff:10.0.0.0/104", "x")
+	f.Add([]byte{0x20, 0x02, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, "fd00::/8,", "[fe80::1%eth0]:80")
+	f.Fuzz(func(t *testing.T, raw []byte, allow, address string) {
+		nets, err := ParseNetworks(allow)
+		if err == nil {
+			for _, p := range nets {
+				if p != p.Masked() || !p.IsValid() {
+					t.Fatalf("ParseNetworks(%q) returned %v", allow, p)
+				}
+			}
+		}
+		_ = newAddrGuard(nets).control("tcp", address, nil)
+		ip, ok := netip.AddrFromSlice(raw)
+		if !ok {
+			return
+		}
+		def := newAddrGuard(nil)
+		verdict := def.check(ip)
+		if verdict != nil && !errors.Is(verdict, ErrFetchRefused) {
+			t.Fatalf("unexpected error kind %v", verdict)
+		}
+		u := ip.Unmap()
+		if verdict == nil && (u.IsLoopback() || u.IsPrivate() || u.IsLinkLocalUnicast() || u.IsMulticast() ||
+			u.IsUnspecified() || !u.IsGlobalUnicast()) {
+			t.Fatalf("%s allowed by default", ip)
+		}
+		if u.Is4() {
+			mapped := netip.AddrFrom16(u.As16())
+			if (def.check(mapped) == nil) != (def.check(u) == nil) {
+				t.Fatalf("%s and %s judged apart", u, mapped)
+			}
+		}
+		if err := newAddrGuard([]netip.Prefix{netip.PrefixFrom(u, u.BitLen())}).check(ip); err != nil {
+			t.Fatalf("%s refused although allowed: %v", ip, err)
+		}
+	})
 }

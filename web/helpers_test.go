@@ -62,6 +62,17 @@ func (f *memFiles) List(key string) ([]string, error) {
 	return out, nil
 }
 
+func (f *memFiles) Meetings() ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for k := range f.files {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 func (f *memFiles) Remove(key string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
