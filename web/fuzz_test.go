@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // FuzzAuthenticate: any query and body either fail with a checksum or
@@ -177,6 +179,60 @@ func FuzzAddrGuard(f *testing.F) {
 		}
 		if err := newAddrGuard([]netip.Prefix{netip.PrefixFrom(u, u.BitLen())}).check(ip); err != nil {
 			t.Fatalf("%s refused although allowed: %v", ip, err)
+		}
+	})
+}
+
+// FuzzParseUserData: join's userdata-* parsing never panics; what it
+// keeps has XML names and clean values within the caps, and renders as
+// well-formed <customdata>; bad input is an ErrParam.
+func FuzzParseUserData(f *testing.F) {
+	f.Add("userdata-bbb_skip_check_audio=true&userdata-Course=Physik%201")
+	f.Add("userdata-x-y=1&userdata-1a=2&userdata-=3&userdatax=4&userdata-xmlns=5")
+	f.Add("userdata-a=%07&userdata-b=%C3%A4")
+	f.Add("userdata-a.b=%3C%2Fcustomdata%3E&userdata-_=%26")
+	f.Fuzz(func(t *testing.T, query string) {
+		v, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		m, err := parseUserData(apiParams{v: v})
+		if err != nil {
+			if !errors.Is(err, ErrParam) {
+				t.Fatalf("unexpected error kind %v", err)
+			}
+			return
+		}
+		if len(m) > maxUserData {
+			t.Fatalf("%d entries", len(m))
+		}
+		for k, val := range m {
+			if !validCustomName(k) || !utf8.ValidString(val) || utf8.RuneCountInString(val) > maxUserDataValue {
+				t.Fatalf("kept %q=%q", k, val)
+			}
+			for _, r := range val {
+				if unicode.IsControl(r) {
+					t.Fatalf("control character kept in %q", k)
+				}
+			}
+		}
+		out, err := xml.Marshal(struct {
+			XMLName xml.Name      `xml:"r"`
+			C       customDataXML `xml:"customdata"`
+		}{C: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back struct {
+			C bbbMeta `xml:"customdata"`
+		}
+		if err := xml.Unmarshal(out, &back); err != nil || len(back.C.Items) != len(m) {
+			t.Fatalf("customdata %s does not read back (%v)", out, err)
+		}
+		for k, val := range back.C.items() {
+			if m[k] != val {
+				t.Fatalf("%s: %q became %q", k, m[k], val)
+			}
 		}
 	})
 }

@@ -324,14 +324,15 @@ type bbbJoin struct {
 }
 
 type bbbAttendee struct {
-	UserID          string `xml:"userID"`
-	FullName        string `xml:"fullName"`
-	Role            string `xml:"role"`
-	IsPresenter     string `xml:"isPresenter"`
-	IsListeningOnly string `xml:"isListeningOnly"`
-	HasJoinedVoice  string `xml:"hasJoinedVoice"`
-	HasVideo        string `xml:"hasVideo"`
-	ClientType      string `xml:"clientType"`
+	UserID          string  `xml:"userID"`
+	FullName        string  `xml:"fullName"`
+	Role            string  `xml:"role"`
+	IsPresenter     string  `xml:"isPresenter"`
+	IsListeningOnly string  `xml:"isListeningOnly"`
+	HasJoinedVoice  string  `xml:"hasJoinedVoice"`
+	HasVideo        string  `xml:"hasVideo"`
+	ClientType      string  `xml:"clientType"`
+	CustomData      bbbMeta `xml:"customdata"`
 }
 
 type bbbMeta struct {

@@ -18,6 +18,10 @@
 //   - Document URLs, avatars and meta_endCallbackUrl are fetched from
 //     public addresses only, unless Options.FetchAllowNetworks allows more
 //     (outbound.go); every failed document download reads the same.
+//   - hooks/* (BBB's webhooks module) answers FAILED unsupportedRequest.
+//   - userdata-* names that are no XML names are dropped; count and value
+//     length are capped (BBB has no caps).
+//   - The API root tells bbbVersion, which BBB hides by default.
 package web
 
 import (
@@ -92,6 +96,8 @@ type server struct {
 	secure  bool
 	metrics *metrics
 	fetch   func(context.Context, string, int64) ([]byte, error)
+	// callbacks holds a token per end callback in flight.
+	callbacks chan struct{}
 }
 
 func init() {
@@ -135,6 +141,9 @@ func New(o Options) (http.Handler, error) {
 	}
 	s.csp = contentSecurityPolicy(o.FrameAncestors)
 	s.fetch = s.fetchDocument
+	s.callbacks = make(chan struct{}, endCallbackMaxInFlight)
+	// Hooks stay with the manager: call New once per Manager.
+	o.Manager.OnEnded(s.onMeetingEnded)
 	if o.Registry != nil {
 		m, err := newMetrics(o.Registry)
 		if err != nil {
@@ -164,6 +173,11 @@ func (s *server) routes() http.Handler {
 	e.POST("/bigbluebutton/api/", s.serveVersion)
 	e.GET("/bigbluebutton/api/:call", api)
 	e.POST("/bigbluebutton/api/:call", api)
+	// BBB's webhooks module is not offered: its clients get a FAILED
+	// reply they understand instead of an HTML 404 page.
+	hooks := func(c *gin.Context) { s.fail(c.Writer, "hooks", ErrUnsupported) }
+	e.GET("/bigbluebutton/api/hooks/*rest", hooks)
+	e.POST("/bigbluebutton/api/hooks/*rest", hooks)
 
 	e.GET("/join/:token", s.serveRedeem)
 	e.GET("/r/:slot", func(c *gin.Context) {
@@ -189,9 +203,17 @@ func (s *server) routes() http.Handler {
 	return e
 }
 
+// bbbVersion is the BigBlueButton release whose API Aula answers like:
+// 2.7, the release whose names the newest parameters Aula reads go by
+// (join's redirectErrorUrl besides errorRedirectUrl, role= besides the
+// passwords, sha384/sha512 checksums), but not 3.0, whose signing of only
+// the query string of form POSTs Aula refuses (see above). Platforms that
+// gate features on the version get 2.7's set.
+const bbbVersion = "2.7.0"
+
 // serveVersion answers the API root as BBB does (no checksum needed).
 func (s *server) serveVersion(c *gin.Context) {
-	writeXML(c.Writer, versionXML{ReturnCode: success, Version: "2.0", APIVersion: "2.0"})
+	writeXML(c.Writer, versionXML{ReturnCode: success, Version: "2.0", APIVersion: "2.0", BBBVersion: bbbVersion})
 }
 
 // readyTimeout bounds the store check of /readyz, below the usual probe
