@@ -154,12 +154,18 @@ func (m *Media) Peers() int {
 	return n
 }
 
-// join registers h in its meeting's media room, made on first use.
-func (m *Media) join(h *mediaConn, lock room.LockSettings, role room.Role) *mediaRoom {
+// join registers h in its meeting's media room, made on first use. A
+// meeting whose SFU room was closed (it ended) cannot open it again.
+func (m *Media) join(h *mediaConn, lock room.LockSettings, role room.Role) (*mediaRoom, error) {
 	m.mu.Lock()
 	r := m.rooms[h.key]
 	if r == nil {
-		r = &mediaRoom{lock: lock, sfu: m.sfu.Room(h.key), roles: map[string]room.Role{}, conns: map[string]*mediaConn{}}
+		sr, err := m.sfu.OpenRoom(h.key)
+		if err != nil {
+			m.mu.Unlock()
+			return nil, err
+		}
+		r = &mediaRoom{lock: lock, sfu: sr, roles: map[string]room.Role{}, conns: map[string]*mediaConn{}}
 		r.sfu.OnSpeaking(r.speaking)
 		m.rooms[h.key] = r
 	}
@@ -168,7 +174,7 @@ func (m *Media) join(h *mediaConn, lock room.LockSettings, role room.Role) *medi
 	r.conns[h.id] = h
 	r.mu.Unlock()
 	m.mu.Unlock()
-	return r
+	return r, nil
 }
 
 // leave unregisters h (unless a newer connection of the same participant
@@ -276,7 +282,12 @@ func (h *mediaConn) Welcomed(_ context.Context, s *room.Snapshot) {
 		h.apply(s.Self)
 		return
 	}
-	h.room = h.m.join(h, s.Meeting.Lock, s.Self.Role)
+	r, err := h.m.join(h, s.Meeting.Lock, s.Self.Role)
+	if err != nil {
+		h.log.Info("media join refused", "err", err)
+		return
+	}
+	h.room = r
 	peer, err := h.room.sfu.Join(h.id, h.room)
 	if err != nil {
 		h.log.Error("media join", "err", err)

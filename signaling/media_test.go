@@ -82,8 +82,22 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func forwarding(s *sfu.SFU, key, id string, k sfu.TrackKind) bool {
-	p := s.Room(key).Peer(id)
+	r, err := s.Room(key)
+	if err != nil {
+		return false
+	}
+	p := r.Peer(id)
 	return p != nil && p.Forwarding(k)
+}
+
+// sfuRoom returns the meeting's open SFU room.
+func sfuRoom(t *testing.T, s *sfu.SFU, key string) *sfu.Room {
+	t.Helper()
+	r, err := s.Room(key)
+	if err != nil {
+		t.Fatalf("SFU room: %v", err)
+	}
+	return r
 }
 
 func wantError(t *testing.T, c *client, ref, code string) {
@@ -354,7 +368,11 @@ func publishMic(t *testing.T, api *webrtc.API, c *client, s *sfu.SFU, key, id st
 
 // receives reports whether sub's SFU peer is sent pub's media of kind k.
 func receives(s *sfu.SFU, key, sub, pub string, k sfu.TrackKind) bool {
-	p := s.Room(key).Peer(sub)
+	r, err := s.Room(key)
+	if err != nil {
+		return false
+	}
+	p := r.Peer(sub)
 	if p == nil {
 		return false
 	}
@@ -405,7 +423,7 @@ func TestMediaReconnectAndEnd(t *testing.T) {
 	viewer, _ := e.enter(key, "Vera", room.Viewer)
 	mod.send(TypeMediaState, "on", MediaState{Audio: true})
 	mod.expect(TypeAck, errorWithRef("on"))
-	first := s.Room(key).Peer(mw.Self.ID)
+	first := sfuRoom(t, s, key).Peer(mw.Self.ID)
 
 	mod.ws.Close()
 	again := e.dial(tok)
@@ -414,14 +432,14 @@ func TestMediaReconnectAndEnd(t *testing.T) {
 	}
 	again.expect(TypeMediaConfig, nil)
 	eventually(t, "a new media peer that forwards the microphone", func() bool {
-		p := s.Room(key).Peer(mw.Self.ID)
+		p := sfuRoom(t, s, key).Peer(mw.Self.ID)
 		return p != nil && p != first && p.Forwarding(sfu.KindMic)
 	})
 	if m.Peers() != 2 {
 		t.Errorf("%d media peers, want 2", m.Peers())
 	}
 
-	peer := s.Room(key).Peer(mw.Self.ID)
+	peer := sfuRoom(t, s, key).Peer(mw.Self.ID)
 	again.send(TypeMeetingEnd, "end", nil)
 	viewer.expect(TypeMeetingEnded, nil)
 	eventually(t, "all media of the meeting closed", func() bool {
