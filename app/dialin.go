@@ -75,13 +75,16 @@ func (a *App) callerMedia(key, participantID string) (dialin.Media, error) {
 	if err != nil {
 		return nil, fmt.Errorf("caller media: %w", err)
 	}
-	lp, err := a.sfu.Room(key).JoinLocal(participantID, a.media.CallerPolicy(key, mt.Lock))
+	r, err := a.sfu.OpenRoom(key)
 	if err != nil {
 		return nil, fmt.Errorf("caller media: %w", err)
 	}
-	// SFU.Room makes a room on first use: if the meeting ended while the
-	// caller was joining, its end hook has already run, so close what was
-	// just made rather than leave an orphan room.
+	lp, err := r.JoinLocal(participantID, a.media.CallerPolicy(key, mt.Lock))
+	if err != nil {
+		return nil, fmt.Errorf("caller media: %w", err)
+	}
+	// If the meeting ended while the caller was joining, close the room
+	// (for good: an SFU room closed once is never opened again).
 	if _, err := a.mgr.MeetingByKey(ctx, key); err != nil {
 		lp.Close()
 		a.sfu.CloseRoom(key)
