@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sync"
 	"time"
@@ -123,27 +124,43 @@ func (a *App) Start() (err error) {
 		Logger:         a.log.With("component", "signaling"),
 		Extensions:     []signaling.Extension{a.media},
 	})
+	allow, err := web.ParseNetworks(a.cfg.FetchAllowNetworks)
+	if err != nil {
+		return fmt.Errorf("AULA_FETCH_ALLOW_NETWORKS: %w", err)
+	}
 	h, err := web.New(web.Options{
-		PublicURL:  a.url,
-		Secret:     a.cfg.Secret,
-		Manager:    a.mgr,
-		Files:      a.files,
-		WS:         a.sig,
-		Static:     static.FS,
-		DialNumber: a.cfg.DialNumber,
-		Logger:     a.log,
-		Registry:   reg,
+		PublicURL:          a.url,
+		Secret:             a.cfg.Secret,
+		Manager:            a.mgr,
+		Files:              a.files,
+		WS:                 a.sig,
+		Static:             static.FS,
+		DialNumber:         a.cfg.DialNumber,
+		Logger:             a.log,
+		Registry:           reg,
+		FetchAllowNetworks: allow,
 	})
 	if err != nil {
 		return err
 	}
-	a.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// WebSockets outlive Read/WriteTimeout: their upgrade clears the
+	// deadlines these set, and signaling keeps its own.
+	a.srv = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       a.cfg.HTTPReadTimeout,
+		WriteTimeout:      a.cfg.HTTPWriteTimeout,
+		IdleTimeout:       a.cfg.HTTPIdleTimeout,
+	}
+	// Loopback is a reverse proxy on this host, carrying everyone.
+	limited := web.LimitListener(ln, a.cfg.HTTPMaxConnsPerIP, a.cfg.HTTPMaxConns,
+		netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
-		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := a.srv.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("http server", "err", err)
 		}
 	}()

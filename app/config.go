@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"aula/web"
 )
 
 // Config is every setting of the server. Each field is set, in order, from
@@ -21,6 +23,21 @@ import (
 type Config struct {
 	// HTTPAddr is the listen address of the web server (API, client, WebSocket).
 	HTTPAddr string `name:"http-addr" json:"http_addr"`
+	// HTTPReadTimeout bounds reading one request, headers and body: a
+	// create with documents (up to about 60 MiB) must arrive within it.
+	HTTPReadTimeout time.Duration `name:"http-read-timeout" json:"http_read_timeout"`
+	// HTTPWriteTimeout bounds writing one response. WebSockets are not cut
+	// by it: their upgrade clears the deadline and they keep their own.
+	HTTPWriteTimeout time.Duration `name:"http-write-timeout" json:"http_write_timeout"`
+	// HTTPIdleTimeout closes a keep-alive connection idle this long.
+	HTTPIdleTimeout time.Duration `name:"http-idle-timeout" json:"http_idle_timeout"`
+	// HTTPMaxConnsPerIP caps the open connections (WebSockets included) of
+	// one client address, an IPv6 /64 counting as one; 0: no cap.
+	// Loopback is exempt (a reverse proxy on this host); behind a proxy
+	// on another host set 0 and cap in the proxy.
+	HTTPMaxConnsPerIP int `name:"http-max-conns-per-ip" json:"http_max_conns_per_ip"`
+	// HTTPMaxConns caps the open connections of the web server; 0: no cap.
+	HTTPMaxConns int `name:"http-max-conns" json:"http_max_conns"`
 	// PublicURL is the base URL in join links, as browsers reach the server
 	// (https behind a TLS proxy). Default: http://<HTTPAddr>.
 	PublicURL string `name:"public-url" json:"public_url"`
@@ -84,6 +101,12 @@ type Config struct {
 	// "off", "on" (port 3478) or a port number. Credentials are per session
 	// and short-lived; no third-party TURN or STUN is ever used.
 	TURN string `name:"turn" json:"turn"`
+	// FetchAllowNetworks opens networks (comma-separated CIDRs or
+	// addresses) to Aula's own outbound requests: document URLs of create,
+	// avatars and the end callback. Anything not public (loopback, private,
+	// link-local, CGNAT …) is refused otherwise, so that a replayed create
+	// cannot make the server fetch from its intranet.
+	FetchAllowNetworks string `name:"fetch-allow-networks" json:"fetch_allow_networks"`
 
 	// secretGenerated records that Secret was made up at start-up.
 	secretGenerated bool
@@ -92,14 +115,23 @@ type Config struct {
 // Defaults returns the built-in configuration.
 func Defaults() Config {
 	return Config{
-		HTTPAddr:       "127.0.0.1:8080",
-		DataDir:        defaultDataDir(),
-		LogLevel:       "info",
-		ReconnectGrace: time.Minute,
-		StoreTTL:       10 * time.Minute,
-		Demo:           true,
-		TURN:           "off",
-		SIPLanguage:    "en",
+		HTTPAddr: "127.0.0.1:8080",
+		// Long enough for 60 MiB at about 4 Mbit/s; a slow drip of a
+		// body holds a connection no longer.
+		HTTPReadTimeout:  2 * time.Minute,
+		HTTPWriteTimeout: 2 * time.Minute,
+		HTTPIdleTimeout:  2 * time.Minute,
+		// A class of 30 behind one NAT address, each with a WebSocket and
+		// a browser's six HTTP/1.1 connections, stays below it.
+		HTTPMaxConnsPerIP: 256,
+		HTTPMaxConns:      10000,
+		DataDir:           defaultDataDir(),
+		LogLevel:          "info",
+		ReconnectGrace:    time.Minute,
+		StoreTTL:          10 * time.Minute,
+		Demo:              true,
+		TURN:              "off",
+		SIPLanguage:       "en",
 	}
 }
 
@@ -183,31 +215,32 @@ func envName(flagName string) string {
 }
 
 var fieldHelp = map[string]string{
-	"http-addr":       "listen address of the web server",
-	"public-url":      "base URL in join links (default from http-addr)",
-	"secret":          "BigBlueButton API shared secret (generated when empty)",
-	"redis-url":       "Redis URL; empty: embedded in-memory store",
-	"data-dir":        "directory for uploaded files",
-	"log-dir":         "directory for the server log (JSON lines)",
-	"log-level":       "debug, info, warn or error",
-	"sip-addr":        "SIP gateway listen address; empty: no dial-in",
-	"sip-trunks":      "SIP trunk networks allowed to call (comma-separated CIDRs)",
-	"sip-user":        "SIP digest user for calls from outside the trunks",
-	"sip-password":    "SIP digest password (with sip-user)",
-	"sip-language":    "language of the phone prompts: en or de",
-	"sip-public-ip":   "IP address announced to the SIP trunk (NAT 1:1)",
-	"sip-rtp-ports":   "UDP port range of call audio, e.g. 20000-20999",
-	"sip-tls-addr":    "SIP over TLS listen address",
-	"sip-tls-cert":    "SIP over TLS certificate file (PEM)",
-	"sip-tls-key":     "SIP over TLS key file (PEM)",
-	"dial-number":     "dial-in phone number shown in rooms",
-	"reconnect-grace": "how long a dropped participant keeps their place",
-	"store-ttl":       "TTL of every store key (refreshed while a meeting runs)",
-	"demo":            "create a demo room and print its links",
-	"rtc-udp-port":    "UDP port of all media (0: a free port)",
-	"rtc-tcp-port":    "ICE-TCP port (0: a free port, -1: off)",
-	"public-ip":       "IP address announced to browsers (1:1 NAT)",
-	"turn":            "built-in TURN server: off, on (port 3478) or a port",
+	"http-addr":            "listen address of the web server",
+	"public-url":           "base URL in join links (default from http-addr)",
+	"secret":               "BigBlueButton API shared secret (generated when empty)",
+	"redis-url":            "Redis URL; empty: embedded in-memory store",
+	"data-dir":             "directory for uploaded files",
+	"log-dir":              "directory for the server log (JSON lines)",
+	"log-level":            "debug, info, warn or error",
+	"sip-addr":             "SIP gateway listen address; empty: no dial-in",
+	"sip-trunks":           "SIP trunk networks allowed to call (comma-separated CIDRs)",
+	"sip-user":             "SIP digest user for calls from outside the trunks",
+	"sip-password":         "SIP digest password (with sip-user)",
+	"sip-language":         "language of the phone prompts: en or de",
+	"sip-public-ip":        "IP address announced to the SIP trunk (NAT 1:1)",
+	"sip-rtp-ports":        "UDP port range of call audio, e.g. 20000-20999",
+	"sip-tls-addr":         "SIP over TLS listen address",
+	"sip-tls-cert":         "SIP over TLS certificate file (PEM)",
+	"sip-tls-key":          "SIP over TLS key file (PEM)",
+	"dial-number":          "dial-in phone number shown in rooms",
+	"reconnect-grace":      "how long a dropped participant keeps their place",
+	"store-ttl":            "TTL of every store key (refreshed while a meeting runs)",
+	"demo":                 "create a demo room and print its links",
+	"rtc-udp-port":         "UDP port of all media (0: a free port)",
+	"rtc-tcp-port":         "ICE-TCP port (0: a free port, -1: off)",
+	"public-ip":            "IP address announced to browsers (1:1 NAT)",
+	"turn":                 "built-in TURN server: off, on (port 3478) or a port",
+	"fetch-allow-networks": "non-public networks outbound requests may reach (comma-separated CIDRs)",
 }
 
 func each(cfg *Config, f func(name string, v reflect.Value, help string)) {
@@ -261,6 +294,20 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("http-addr", "%q is not host:port", c.HTTPAddr)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"http-read-timeout", c.HTTPReadTimeout}, {"http-write-timeout", c.HTTPWriteTimeout}, {"http-idle-timeout", c.HTTPIdleTimeout}} {
+		if d.v <= 0 {
+			bad(d.name, "must be positive")
+		}
+	}
+	if c.HTTPMaxConnsPerIP < 0 {
+		bad("http-max-conns-per-ip", "must not be negative (0: no cap)")
+	}
+	if c.HTTPMaxConns < 0 {
+		bad("http-max-conns", "must not be negative (0: no cap)")
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
@@ -316,6 +363,9 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := c.turnPort(); err != nil {
 		bad("turn", "%v", err)
+	}
+	if _, err := web.ParseNetworks(c.FetchAllowNetworks); err != nil {
+		bad("fetch-allow-networks", "%v", err)
 	}
 	return errors.Join(errs...)
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -222,6 +221,8 @@ func parsePortRange(s string) (lo, hi int, err error) {
 type dialinCollector struct {
 	gw                                 *dialin.Gateway
 	calls, accepted, refused, failures *prometheus.Desc
+	checks, limited, queued            *prometheus.Desc
+	conns, connsRefused, connsTimedOut *prometheus.Desc
 }
 
 func registerDialinMetrics(reg *prometheus.Registry, gw *dialin.Gateway) {
@@ -230,15 +231,21 @@ func registerDialinMetrics(reg *prometheus.Registry, gw *dialin.Gateway) {
 	}
 	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
 	reg.MustRegister(&dialinCollector{gw: gw,
-		calls:    d("aula_dialin_calls", "Phone calls in progress."),
-		accepted: d("aula_dialin_calls_accepted_total", "Phone calls answered."),
-		refused:  d("aula_dialin_calls_refused_total", "Incoming calls refused (not an allowed trunk, rate limited, no common codec, busy)."),
-		failures: d("aula_dialin_pin_failures_total", "Wrong PIN entries."),
+		calls:         d("aula_dialin_calls", "Phone calls in progress."),
+		accepted:      d("aula_dialin_calls_accepted_total", "Phone calls answered."),
+		refused:       d("aula_dialin_calls_refused_total", "Incoming calls refused (not an allowed trunk, wrong credentials, rate limited, no common codec or audio, busy, too many calls entering a PIN, another SIP version)."),
+		failures:      d("aula_dialin_pin_failures_total", "Wrong PIN entries."),
+		checks:        d("aula_dialin_pin_checks_total", "PIN entries checked (their budget paid)."),
+		limited:       d("aula_dialin_pin_limited_total", "PIN entries refused unchecked because the caller's, the source's and the new numbers' budgets were spent."),
+		queued:        d("aula_dialin_pin_queued", "PIN checks waiting for the reserve for new numbers."),
+		conns:         d("aula_dialin_sip_connections", "Open SIP connections over TCP and TLS."),
+		connsRefused:  d("aula_dialin_sip_connections_refused_total", "SIP TCP/TLS connections closed at once for being over a cap."),
+		connsTimedOut: d("aula_dialin_sip_connections_timed_out_total", "SIP TCP/TLS connections closed for a timeout (a message not whole in time, or idle)."),
 	})
 }
 
 func (c *dialinCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.calls, c.accepted, c.refused, c.failures} {
+	for _, d := range []*prometheus.Desc{c.calls, c.accepted, c.refused, c.failures, c.checks, c.limited, c.queued, c.conns, c.connsRefused, c.connsTimedOut} {
 		ch <- d
 	}
 }
@@ -249,4 +256,10 @@ func (c *dialinCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.accepted, prometheus.CounterValue, float64(st.Accepted))
 	ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(st.Refused))
 	ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(st.PINFailures))
+	ch <- prometheus.MustNewConstMetric(c.checks, prometheus.CounterValue, float64(st.PINChecks))
+	ch <- prometheus.MustNewConstMetric(c.limited, prometheus.CounterValue, float64(st.PINLimited))
+	ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(st.PINQueued))
+	ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(st.Conns))
+	ch <- prometheus.MustNewConstMetric(c.connsRefused, prometheus.CounterValue, float64(st.ConnsRefused))
+	ch <- prometheus.MustNewConstMetric(c.connsTimedOut, prometheus.CounterValue, float64(st.ConnsTimedOut))
 }

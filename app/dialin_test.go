@@ -195,7 +195,9 @@ func TestDialinTrunkAllowlistAndMetrics(t *testing.T) {
 	}
 	m := metricsText(t, a)
 	for _, want := range []string{"aula_dialin_calls 0", "aula_dialin_calls_refused_total 1",
-		"aula_dialin_calls_accepted_total 0", "aula_dialin_pin_failures_total 0"} {
+		"aula_dialin_calls_accepted_total 0", "aula_dialin_pin_failures_total 0", "aula_dialin_pin_checks_total 0",
+		"aula_dialin_pin_limited_total 0", "aula_dialin_pin_queued 0", "aula_dialin_sip_connections 0",
+		"aula_dialin_sip_connections_refused_total 0", "aula_dialin_sip_connections_timed_out_total 0"} {
 		if !strings.Contains(m, want+"\n") {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -3,6 +3,7 @@ package dialin
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -44,6 +45,9 @@ type call struct {
 	callerKey string // gateway-wide keyed hash of the number ("" if withheld)
 	digits    string // the number, only until the caller's identity is made
 	withheld  bool
+	// leavePending ends the call's count among calls without a right PIN
+	// (admission.enter); safe to call more than once.
+	leavePending func()
 
 	in      chan inPacket
 	info    chan byte
@@ -83,6 +87,7 @@ type call struct {
 type checkResult struct {
 	meetingKey string
 	ok         bool
+	limited    error // the check was not made: its budget is used up
 }
 
 func newCall(g *Gateway, dlg *sipgo.DialogServerSession, rc *rtpConn, cd Format, dtmf *Format, src netip.Addr, callerKey, digits string, withheld bool) *call {
@@ -90,7 +95,7 @@ func newCall(g *Gateway, dlg *sipgo.DialogServerSession, rc *rtpConn, cd Format,
 	c := &call{
 		g: g, id: id, log: g.log.With("call", id), dlg: dlg, rtp: rc,
 		codec: codecFor(cd), pt: cd.PT, dtmfPT: -1,
-		source: src, callerKey: callerKey, digits: digits, withheld: withheld,
+		source: src, callerKey: callerKey, digits: digits, withheld: withheld, leavePending: func() {},
 		in: make(chan inPacket, 64), info: make(chan byte, 16), events: make(chan room.Event, 64),
 		checked: make(chan checkResult, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		jitter: newJitterBuffer(), outBuf: make([]byte, 0, phoneFrame),
@@ -359,25 +364,41 @@ func (c *call) onDigit(d byte) {
 	}
 }
 
-// submitPIN checks the collected digits. Every check takes the same fixed
-// time (PINAnswerTime) whether the PIN exists or not, the candidate is
-// compared in constant time, and the PIN is never logged.
+// submitPIN checks the collected digits. The check is paid for from the
+// budgets before the PIN is looked up (admission.spend), so no number of
+// parallel calls gets more checks than the budgets hold. Every check takes
+// the same fixed time (PINAnswerTime) from then on, whether the PIN exists
+// or not, the candidate is compared in constant time, and the PIN is never
+// logged. A wait for the reserve comes before and tells nothing of the PIN.
 func (c *call) submitPIN() {
 	pin := string(c.pin)
 	c.pin = c.pin[:0]
 	c.pinDeadline = time.Time{}
 	c.phase = phaseCheck
-	mgr, wait := c.g.mgr, c.g.cfg.PINAnswerTime
+	g, wait := c.g, c.g.cfg.PINAnswerTime
+	src, key := c.source, c.callerKey
 	go func() {
+		t, err := g.adm.spend(src, key, c.done)
+		if errors.Is(err, errAbandoned) {
+			return
+		}
 		deadline := time.NewTimer(wait)
 		defer deadline.Stop()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
 		var res checkResult
-		if room.ValidPIN(pin) {
-			if mt, err := mgr.MeetingByPIN(ctx, pin); err == nil {
-				res.ok = subtle.ConstantTimeCompare([]byte(mt.PIN), []byte(pin)) == 1
-				res.meetingKey = mt.Key
+		if err != nil {
+			res.limited = err
+		} else {
+			g.stats.pinChecks.Add(1)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if room.ValidPIN(pin) {
+				if mt, err := g.mgr.MeetingByPIN(ctx, pin); err == nil {
+					res.ok = subtle.ConstantTimeCompare([]byte(mt.PIN), []byte(pin)) == 1
+					res.meetingKey = mt.Key
+				}
+			}
+			cancel()
+			if res.ok {
+				g.adm.refund(t)
 			}
 		}
 		select {
@@ -393,15 +414,21 @@ func (c *call) onChecked(r checkResult) {
 	if c.phase != phaseCheck {
 		return
 	}
+	if r.limited != nil {
+		c.g.stats.pinLimited.Add(1)
+		c.log.Info("PIN check refused, hanging up", "source", c.source.String(), "reason", r.limited)
+		c.endWith(promptGoodbye)
+		return
+	}
 	if r.ok && c.join(r.meetingKey) {
 		return
 	}
 	c.tries++
 	c.g.stats.pinFailures.Add(1)
-	callerOK := c.callerKey == "" || c.g.callerLim.take(c.callerKey)
-	sourceOK := c.g.sourceLim.take(c.source.String())
-	if c.tries >= c.g.cfg.PINTries || !callerOK || !sourceOK {
-		c.log.Info("wrong PIN, hanging up", "tries", c.tries, "rate_limited", !callerOK || !sourceOK)
+	// No point asking for another PIN that could not be checked.
+	limited := c.g.adm.mayCall(c.source, c.callerKey)
+	if c.tries >= c.g.cfg.PINTries || limited != nil {
+		c.log.Info("wrong PIN, hanging up", "tries", c.tries, "rate_limited", limited != nil)
 		c.endWith(promptGoodbye)
 		return
 	}
@@ -425,6 +452,7 @@ func (c *call) join(key string) bool {
 		return false
 	}
 	c.member, c.meetingKey = m, key
+	c.leavePending() // a right PIN: no longer counted against the caps
 	// Attach may keep an earlier participant of the same phone (a redial).
 	mid := m.ID()
 	c.self.Store(&mid)

@@ -16,12 +16,18 @@ var (
 	ErrBadSDP = errors.New("dialin: malformed SDP")
 	// ErrNoCodec: the offer has no codec in common with the gateway.
 	ErrNoCodec = errors.New("dialin: no common codec")
-	// ErrRateLimited: too many failed PIN attempts from this caller or source.
+	// ErrRateLimited: the PIN check budget of this calling number or source
+	// (and, for a new number, the reserve) is used up.
 	ErrRateLimited = errors.New("dialin: too many attempts")
 	// ErrNoPort: no RTP port is free in the configured range.
 	ErrNoPort = errors.New("dialin: no free RTP port")
 	// ErrBusy: the gateway carries its maximum number of calls.
 	ErrBusy = errors.New("dialin: too many calls")
+	// ErrTooManyPending: too many calls that have not yet entered a right
+	// PIN, from the caller's source address or in total.
+	ErrTooManyPending = errors.New("dialin: too many calls entering a PIN")
+	// ErrVersion: the request is not SIP/2.0.
+	ErrVersion = errors.New("dialin: SIP version not supported")
 	// ErrClosed: the gateway is shutting down.
 	ErrClosed = errors.New("dialin: gateway closed")
 	// ErrBadDTMF: a DTMF payload (RFC 4733 or SIP INFO) is malformed.
@@ -39,8 +45,12 @@ func sipStatus(err error) (int, string) {
 		return 401, "Unauthorized"
 	case errors.Is(err, ErrBadSDP), errors.Is(err, ErrNoCodec):
 		return 488, "Not Acceptable Here"
-	case errors.Is(err, ErrBusy):
+	case errors.Is(err, ErrBusy), errors.Is(err, ErrTooManyPending):
+		// Not 503: a trunk may take 503 (with Retry-After) as the whole
+		// gateway being down and stop sending anyone for that long.
 		return 486, "Busy Here"
+	case errors.Is(err, ErrVersion):
+		return 505, "Version Not Supported"
 	case errors.Is(err, ErrNoPort), errors.Is(err, ErrClosed):
 		return 503, "Service Unavailable"
 	case errors.Is(err, ErrBadDTMF):
@@ -48,3 +58,7 @@ func sipStatus(err error) (int, string) {
 	}
 	return 500, "Server Internal Error"
 }
+
+// errAbandoned: the call ended while its PIN check waited for the
+// reserve; nobody is left to answer.
+var errAbandoned = errors.New("dialin: PIN check abandoned")

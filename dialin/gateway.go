@@ -13,14 +13,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,133 +30,6 @@ import (
 
 	"aula/room"
 )
-
-// Config configures the gateway. Zero values take the defaults noted.
-type Config struct {
-	// Addr is where SIP is served over UDP and TCP ("127.0.0.1:5060"; port
-	// 0 picks a free one, see Gateway.Addr).
-	Addr string
-	// TLSAddr serves SIP over TLS (sips) when TLS is set too.
-	TLSAddr string
-	TLS     *tls.Config
-	// Trunks are the source networks of the operator's SIP trunk; calls
-	// from there need no authentication. When both Trunks and Username are
-	// empty only loopback may call.
-	Trunks []netip.Prefix
-	// Username and Password, when set, let callers from outside Trunks in
-	// with SIP digest authentication (RFC 8760 MD5/SHA-256 as the peer picks).
-	Username string
-	Password string
-	// Realm of the digest challenge ("aula").
-	Realm string
-	// Language of the prompts: "en" (default) or "de".
-	Language string
-	// RTPAddr is the local address RTP sockets bind to (default: the host of
-	// Addr, or all interfaces if that is unspecified).
-	RTPAddr netip.Addr
-	// PublicIP is announced in Contact and SDP (NAT 1:1); default the host
-	// of Addr, which then must be a specific address.
-	PublicIP netip.Addr
-	// RTPPortMin and RTPPortMax bound the RTP ports (20000-29999); one even
-	// port per call.
-	RTPPortMin, RTPPortMax int
-	// RTPTimeout ends a call whose caller sent no RTP for this long (30s).
-	RTPTimeout time.Duration
-	// PINTimeout is how long the caller may take for the PIN and between
-	// digits before the attempt counts as failed (10s).
-	PINTimeout time.Duration
-	// PINTries is how many wrong PINs a call may enter before it is hung
-	// up (3).
-	PINTries int
-	// PINAnswerTime is the fixed time every PIN check takes, found or not,
-	// so the answer's timing tells nothing about the store (300ms).
-	PINAnswerTime time.Duration
-	// CallerLimit rate-limits failed PIN attempts per calling number
-	// (keyed hash): 6, then one per 10 minutes.
-	CallerLimit RateLimit
-	// SourceLimit rate-limits failed PIN attempts per source address (the
-	// trunk's address is shared by all its callers): 60, then one per 5s.
-	SourceLimit RateLimit
-	// MaxCalls is the most concurrent calls (200).
-	MaxCalls int
-	// Now is the clock of the rate limiters.
-	Now func() time.Time
-	// Logger receives the gateway's log, including sipgo's.
-	Logger *slog.Logger
-}
-
-func (c *Config) defaults() {
-	if c.Realm == "" {
-		c.Realm = "aula"
-	}
-	if c.Language == "" {
-		c.Language = "en"
-	}
-	if c.RTPPortMin == 0 && c.RTPPortMax == 0 {
-		c.RTPPortMin, c.RTPPortMax = 20000, 29999
-	}
-	if c.RTPTimeout == 0 {
-		c.RTPTimeout = 30 * time.Second
-	}
-	if c.PINTimeout == 0 {
-		c.PINTimeout = 10 * time.Second
-	}
-	if c.PINTries == 0 {
-		c.PINTries = 3
-	}
-	if c.PINAnswerTime == 0 {
-		c.PINAnswerTime = 300 * time.Millisecond
-	}
-	if c.CallerLimit == (RateLimit{}) {
-		c.CallerLimit = RateLimit{Burst: 6, Every: 10 * time.Minute}
-	}
-	if c.SourceLimit == (RateLimit{}) {
-		c.SourceLimit = RateLimit{Burst: 60, Every: 5 * time.Second}
-	}
-	if c.MaxCalls == 0 {
-		c.MaxCalls = 200
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-}
-
-// Validate checks the configuration (after defaults).
-func (c *Config) Validate() error {
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return fmt.Errorf("%w: SIP address %q: %v", ErrConfig, c.Addr, err)
-	}
-	if c.TLS != nil {
-		if _, _, err := net.SplitHostPort(c.TLSAddr); err != nil {
-			return fmt.Errorf("%w: SIP TLS address %q: %v", ErrConfig, c.TLSAddr, err)
-		}
-	}
-	if host, _, _ := net.SplitHostPort(c.Addr); !c.PublicIP.IsValid() {
-		// Contact and SDP must name an address the trunk can reach.
-		if a, err := netip.ParseAddr(host); host == "" || (err == nil && a.IsUnspecified()) {
-			return fmt.Errorf("%w: SIP listens on all interfaces (%q); set the public IP to announce", ErrConfig, c.Addr)
-		}
-	}
-	if !slices.Contains(Languages, c.Language) {
-		return fmt.Errorf("%w: language %q (want one of %v)", ErrConfig, c.Language, Languages)
-	}
-	if (c.Username == "") != (c.Password == "") {
-		return fmt.Errorf("%w: SIP username and password go together", ErrConfig)
-	}
-	if c.RTPPortMin < 1024 || c.RTPPortMax > 65535 || c.RTPPortMax-c.RTPPortMin < 1 {
-		return fmt.Errorf("%w: RTP port range %d-%d", ErrConfig, c.RTPPortMin, c.RTPPortMax)
-	}
-	if c.RTPTimeout < 0 || c.PINTimeout < 0 || c.PINTries < 0 || c.PINAnswerTime < 0 || c.MaxCalls < 0 {
-		return fmt.Errorf("%w: negative timeout or count", ErrConfig)
-	}
-	if c.CallerLimit.Burst < 1 || c.SourceLimit.Burst < 1 {
-		return fmt.Errorf("%w: rate limit burst must be at least 1", ErrConfig)
-	}
-	return nil
-}
 
 // Gateway is the SIP gateway.
 type Gateway struct {
@@ -183,11 +54,12 @@ type Gateway struct {
 	addr  netip.AddrPort
 	nonce [32]byte
 
-	secrets   *secrets
-	hasher    *callerHasher
-	callerLim *limiter
-	sourceLim *limiter
-	stats     counters
+	secrets *secrets
+	hasher  *callerHasher
+	adm     *admission
+	streams *streamGuard
+	refused *logGate // of the "call refused" lines
+	stats   counters
 
 	mu     sync.Mutex
 	calls  map[string]*call // by dialog ID
@@ -216,10 +88,10 @@ func New(cfg Config, mgr *room.Manager, media MediaFactory, log *slog.Logger) (*
 	}
 	g := &Gateway{
 		cfg: cfg, mgr: mgr, media: media, log: cfg.Logger.With("component", "dialin"), prompt: p,
-		secrets: newSecrets(), hasher: newCallerHasher(),
-		callerLim: newLimiter(cfg.CallerLimit, cfg.Now), sourceLim: newLimiter(cfg.SourceLimit, cfg.Now),
+		secrets: newSecrets(), hasher: newCallerHasher(), adm: newAdmission(&cfg), refused: newLogGate(),
 		calls: map[string]*call{},
 	}
+	g.streams = newStreamGuard(&g.cfg, g.log, &g.stats)
 	if _, err := rand.Read(g.nonce[:]); err != nil {
 		return nil, err
 	}
@@ -283,13 +155,16 @@ func New(cfg Config, mgr *room.Manager, media MediaFactory, log *slog.Logger) (*
 		tlsContact.Address.UriParams.Add("transport", "tls")
 		g.tlsDialogs = sipgo.NewDialogServerCache(tcpClient, tlsContact)
 	}
-	srv.OnInvite(g.onInvite)
-	srv.OnAck(g.onAck)
-	srv.OnBye(g.onBye)
-	srv.OnCancel(g.onCancel)
-	srv.OnOptions(g.onOptions)
-	srv.OnInfo(g.onInfo)
-	srv.OnUpdate(g.onUpdate)
+	srv.OnInvite(g.sip20(g.onInvite))
+	srv.OnAck(g.sip20(g.onAck))
+	srv.OnBye(g.sip20(g.onBye))
+	srv.OnCancel(g.sip20(g.onCancel))
+	srv.OnOptions(g.sip20(g.onOptions))
+	srv.OnInfo(g.sip20(g.onInfo))
+	srv.OnUpdate(g.sip20(g.onUpdate))
+	srv.OnNoRoute(g.sip20(g.onNoRoute))
+	// Every whole message on a TCP or TLS connection resets its timeouts.
+	ua.TransportLayer().OnMessage(g.streams.onMessage)
 	// Meeting secrets (the HMAC key of caller identities, the withheld
 	// counter) die with the meeting.
 	mgr.OnEnd(g.secrets.forget)
@@ -321,7 +196,9 @@ func (g *Gateway) listen() error {
 		return fmt.Errorf("%w: no common free UDP/TCP port", ErrConfig)
 	}
 	if g.cfg.TLS != nil {
-		l, err := tls.Listen("tcp", g.cfg.TLSAddr, g.cfg.TLS)
+		// Plain TCP here: the stream guard counts connections below TLS
+		// and puts TLS on top (streamGuard.listener).
+		l, err := net.Listen("tcp", g.cfg.TLSAddr)
 		if err != nil {
 			g.closeListeners()
 			return fmt.Errorf("%w: listen tls %s: %v", ErrConfig, g.cfg.TLSAddr, err)
@@ -375,9 +252,9 @@ func (g *Gateway) Start(ctx context.Context) error {
 		}()
 	}
 	serve("udp", func() error { return g.srv.ServeUDP(g.udp) })
-	serve("tcp", func() error { return g.srv.ServeTCP(g.tcp) })
+	serve("tcp", func() error { return g.srv.ServeTCP(g.streams.listener(g.tcp, "TCP", nil)) })
 	if g.tlsL != nil {
-		serve("tls", func() error { return g.srv.ServeTLS(g.tlsL) })
+		serve("tls", func() error { return g.srv.ServeTLS(g.streams.listener(g.tlsL, "TLS", g.cfg.TLS)) })
 	}
 	go func() {
 		<-ctx.Done()
@@ -450,8 +327,75 @@ func (g *Gateway) respondErr(req *sip.Request, tx sip.ServerTransaction, err err
 		g.stats.refused.Add(1)
 	}
 	code, reason := sipStatus(err)
-	g.respond(req, tx, code, reason)
+	var hdrs []sip.Header
+	if errors.Is(err, ErrBusy) || errors.Is(err, ErrTooManyPending) {
+		// A place frees up when a call ends or a caller gets in.
+		hdrs = append(hdrs, sip.NewHeader("Retry-After", strconv.Itoa(retryAfter)))
+	}
+	g.respond(req, tx, code, reason, hdrs...)
 }
+
+// retryAfter is the Retry-After (seconds) of a call refused for a cap.
+const retryAfter = 10
+
+// refuse turns an INVITE away with the status of err and logs why.
+func (g *Gateway) refuse(req *sip.Request, tx sip.ServerTransaction, err error) {
+	g.logRefusal(req, err)
+	g.respondErr(req, tx, err)
+}
+
+// logRefusal logs a refused call with its source and the reason (errors
+// never carry a calling number or a PIN). A flood of refusals logs a few
+// lines a second and counts the rest.
+func (g *Gateway) logRefusal(req *sip.Request, err error) {
+	ok, held := g.refused.allow()
+	if !ok {
+		return
+	}
+	attrs := []any{"source", sourceAddr(req).String(), "transport", req.Transport(), "reason", err}
+	if held > 0 {
+		attrs = append(attrs, "not_logged_before", held)
+	}
+	g.log.Info("call refused", attrs...)
+}
+
+// sip20 answers a request of another SIP version than 2.0 with 505 before
+// h sees it (an ACK gets no answer). The version is case-insensitive
+// (RFC 3261 §7.1).
+func (g *Gateway) sip20(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if strings.EqualFold(req.SipVersion, "SIP/2.0") {
+			h(req, tx)
+			return
+		}
+		err := fmt.Errorf("%w: %.16q", ErrVersion, req.SipVersion)
+		if req.IsAck() {
+			return
+		}
+		if req.IsInvite() {
+			g.logRefusal(req, err)
+			g.stats.refused.Add(1)
+		}
+		code, reason := sipStatus(err)
+		res := sip.NewResponseFromRequest(req, code, reason, nil)
+		res.SipVersion = "SIP/2.0" // ours, not the one refused
+		if err := tx.Respond(res); err != nil {
+			g.log.Debug("respond", "code", code, "err", err)
+		}
+	}
+}
+
+// onNoRoute answers a method the gateway does not handle (REGISTER,
+// MESSAGE, SUBSCRIBE …) with 405 and the methods it does.
+func (g *Gateway) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
+	if req.IsAck() {
+		return
+	}
+	g.respond(req, tx, 405, "Method Not Allowed", sip.NewHeader("Allow", allowed))
+}
+
+// allowed are the methods the gateway answers.
+const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
 
 func sourceAddr(req *sip.Request) netip.Addr {
 	host, _, err := net.SplitHostPort(req.Source())
@@ -535,7 +479,7 @@ func (g *Gateway) checkDigest(req *sip.Request) error {
 
 func (g *Gateway) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"))
+	res.AppendHeader(sip.NewHeader("Allow", allowed))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf"))
 	if err := tx.Respond(res); err != nil {
 		g.log.Debug("respond options", "err", err)
@@ -622,8 +566,14 @@ func (g *Gateway) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 // onInvite answers a call and runs it until it ends.
 func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err := g.admit(req, tx); err != nil {
-		if errors.Is(err, ErrForbidden) {
-			g.respondErr(req, tx, err)
+		switch {
+		case errors.Is(err, ErrForbidden):
+			g.refuse(req, tx, err)
+		case req.GetHeader("Authorization") != nil:
+			// Challenged again (401 sent): wrong or stale credentials. A
+			// first INVITE without any is the normal digest round.
+			g.logRefusal(req, err)
+			g.stats.refused.Add(1)
 		}
 		return
 	}
@@ -639,38 +589,43 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !withheld {
 		callerKey = g.hasher.sum(digits)
 	}
-	// Refuse early whoever has used up their PIN attempts.
-	if (callerKey != "" && !g.callerLim.allowed(callerKey)) || !g.sourceLim.allowed(src.String()) {
-		g.log.Info("call refused: too many failed PIN attempts", "source", src.String())
-		g.respondErr(req, tx, ErrRateLimited)
+	// Refuse early whoever could not have a single PIN checked.
+	if err := g.adm.mayCall(src, callerKey); err != nil {
+		g.refuse(req, tx, err)
 		return
 	}
 	offer, err := ParseSDP(req.Body())
 	if err != nil {
-		g.respondErr(req, tx, err)
+		g.refuse(req, tx, err)
 		return
 	}
 	cd, dtmf, err := offer.Negotiate()
 	if err != nil {
-		g.respondErr(req, tx, err)
+		g.refuse(req, tx, err)
 		return
 	}
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
-		g.respondErr(req, tx, ErrClosed)
+		g.refuse(req, tx, ErrClosed)
 		return
 	}
 	if len(g.calls) >= g.cfg.MaxCalls {
 		g.mu.Unlock()
-		g.respondErr(req, tx, ErrBusy)
+		g.refuse(req, tx, ErrBusy)
 		return
 	}
 	g.mu.Unlock()
+	leavePending, err := g.adm.enter(src)
+	if err != nil {
+		g.refuse(req, tx, err)
+		return
+	}
+	defer leavePending()
 	rc, err := listenRTP(g.cfg.RTPAddr, g.cfg.RTPPortMin, g.cfg.RTPPortMax)
 	if err != nil {
 		g.log.Warn("no RTP port", "err", err)
-		g.respondErr(req, tx, err)
+		g.refuse(req, tx, err)
 		return
 	}
 	rc.setRemote(netip.AddrPortFrom(offer.Addr.Unmap(), uint16(offer.Port)), src)
@@ -681,6 +636,7 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := newCall(g, dlg, rc, cd, dtmf, src, callerKey, digits, withheld)
+	c.leavePending = leavePending
 	// The one place the full calling number is written: the server log,
 	// with the call ID, for operation and fault-finding.
 	number := digits
@@ -697,6 +653,9 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	g.calls[dlg.ID] = c
 	g.mu.Unlock()
+	// A call over TCP or TLS keeps its connection open past the idle
+	// timeout: requests of its dialog come back on it.
+	defer g.streams.hold(req.Transport(), req.Source())()
 	defer func() {
 		g.mu.Lock()
 		delete(g.calls, dlg.ID)
@@ -706,24 +665,6 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !ip.IsValid() {
 		ip = g.cfg.RTPAddr
 	}
-	c.answer = answerSDP(ip, rc.port(), uint64(g.cfg.Now().Unix()), cd, dtmf, offer.Direction)
+	c.answer = answerSDP(ip, rc.port(), uint64(g.cfg.Now().Unix()), cd, dtmf, offer.Direction, offer.Media, offer.Stream)
 	c.run()
-}
-
-// minLevel drops records below a level, whatever the wrapped handler allows.
-type minLevel struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
-}
-
-func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
-	return minLevel{h.Handler.WithAttrs(as), h.min}
-}
-
-func (h minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{h.Handler.WithGroup(name), h.min}
 }

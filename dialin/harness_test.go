@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,11 +36,43 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// countingStore is the memory store counting the PIN lookups that reach
+// it: the honest measure of how many PINs an attacker had checked.
+type countingStore struct {
+	*store.Memory
+	pinLookups atomic.Int64
+}
+
+func (s *countingStore) MeetingByPIN(ctx context.Context, pin string) (string, error) {
+	s.pinLookups.Add(1)
+	return s.Memory.MeetingByPIN(ctx, pin)
+}
+
+// fakeClock is the rate limiters' clock (Config.Now), moved by the test.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
 // env is a gateway on loopback over a real room.Manager with the memory
 // store and the in-process LoopHub as media.
 type env struct {
 	t     *testing.T
-	store *store.Memory
+	store *countingStore
 	mgr   *room.Manager
 	hub   *LoopHub
 	gw    *Gateway
@@ -50,7 +83,7 @@ func newEnv(t *testing.T, mut func(*Config)) *env {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	st := store.NewMemory(nil)
+	st := &countingStore{Memory: store.NewMemory(nil)}
 	mgr := room.NewManager(room.Config{Logger: log}, st, nil)
 	hub := NewLoopHub()
 	cfg := Config{

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// RateLimit is a token bucket: Burst failed PIN attempts at once, then one
-// more every Every.
+// RateLimit is a token bucket: Burst PIN checks at once, then one more
+// every Every. A right PIN gives its token back.
 type RateLimit struct {
 	Burst int
 	Every time.Duration
@@ -57,9 +57,72 @@ func (l *limiter) allowed(key string) bool {
 
 // take uses one attempt of key; false when none was left.
 func (l *limiter) take(key string) bool {
+	ok, _ := l.takeFull(key)
+	return ok
+}
+
+// takeFull uses one attempt of key; full tells whether key's bucket was
+// full before, that is whether key failed no check lately.
+func (l *limiter) takeFull(key string) (ok, full bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.bucketLocked(key, l.now())
+	full = b.tokens >= float64(l.cfg.Burst)
+	if b.tokens < 1 {
+		return false, full
+	}
+	b.tokens--
+	return true, full
+}
+
+// full reports whether key's bucket is full, without taking from it.
+func (l *limiter) full(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		return true
+	}
+	l.refill(b, l.now())
+	return b.tokens >= float64(l.cfg.Burst)
+}
+
+// give returns an attempt taken from key (the PIN was right), never
+// filling the bucket beyond its burst.
+func (l *limiter) give(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		return
+	}
+	l.refill(b, l.now())
+	b.tokens = min(b.tokens+1, float64(l.cfg.Burst))
+}
+
+// reserve takes an attempt of key that may not have refilled yet: the
+// bucket goes into debt and due is when the attempt will be there. If
+// that is more than maxWait away nothing is taken and ok is false. Debt
+// is repaid in order, so reservations are served first come, first served.
+func (l *limiter) reserve(key string, maxWait time.Duration) (due time.Time, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	b := l.bucketLocked(key, now)
+	var wait time.Duration
+	if b.tokens < 1 {
+		wait = time.Duration((1 - b.tokens) * float64(l.cfg.Every))
+	}
+	if wait > maxWait {
+		return time.Time{}, false
+	}
+	b.tokens--
+	return now.Add(wait), true
+}
+
+// bucketLocked returns key's bucket brought up to date, a full one if key
+// has none; caller holds mu.
+func (l *limiter) bucketLocked(key string, now time.Time) *bucket {
 	l.gc(now)
 	b := l.buckets[key]
 	if b == nil {
@@ -67,11 +130,7 @@ func (l *limiter) take(key string) bool {
 		l.buckets[key] = b
 	}
 	l.refill(b, now)
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return b
 }
 
 // gc drops full buckets once a minute; caller holds mu.

@@ -33,7 +33,17 @@ type Offer struct {
 	Direction string
 	// Ptime in milliseconds, 0 when absent.
 	Ptime int
+	// Media are the offer's m= lines in order; Stream is the index of the
+	// audio stream used.
+	Media  []MediaLine
+	Stream int
 }
+
+// MediaLine is what an answer repeats of an offered m= line it rejects.
+type MediaLine struct{ Type, Proto, Format string }
+
+// maxMediaLines bounds the m= lines of an offer (and so of the answer).
+const maxMediaLines = 16
 
 // maxSDP bounds what is parsed at all; a trunk's offer is a few hundred bytes.
 const maxSDP = 16 << 10
@@ -44,7 +54,8 @@ var staticFormats = map[uint8]Format{
 	9: {PT: 9, Name: "G722", Rate: 8000, Channels: 1},
 }
 
-// ParseSDP reads the first audio stream of an SDP body.
+// ParseSDP reads the first usable audio stream of an SDP body (port 0
+// marks a disabled one) and lists every m= line for the answer.
 func ParseSDP(body []byte) (*Offer, error) {
 	if len(body) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrBadSDP)
@@ -58,6 +69,7 @@ func ParseSDP(body []byte) (*Offer, error) {
 		mediaAddr  netip.Addr
 		inAudio    bool
 		seenAudio  bool
+		disabled   bool // an audio stream with port 0 was skipped
 		seenV      bool
 		pts        []uint8
 		rtpmap     = map[uint8]Format{}
@@ -81,18 +93,27 @@ func ParseSDP(body []byte) (*Offer, error) {
 			}
 			seenV = true
 		case 'm':
-			if seenAudio {
-				inAudio = false // only the first audio stream counts
-				continue
-			}
 			f := strings.Fields(val)
-			if len(f) < 4 || f[0] != "audio" {
-				inAudio = false
-				continue
+			if len(f) < 4 {
+				return nil, fmt.Errorf("%w: media line", ErrBadSDP)
+			}
+			if len(o.Media) == maxMediaLines {
+				return nil, fmt.Errorf("%w: more than %d media lines", ErrBadSDP, maxMediaLines)
+			}
+			o.Media = append(o.Media, MediaLine{Type: f[0], Proto: f[2], Format: f[3]})
+			inAudio = false
+			if seenAudio || f[0] != "audio" {
+				continue // only the first usable audio stream counts
 			}
 			port, err := strconv.Atoi(f[1])
 			if err != nil || port < 0 || port > 65535 {
 				return nil, fmt.Errorf("%w: media port", ErrBadSDP)
+			}
+			if port == 0 {
+				// Port 0 rejects or disables a stream (RFC 3264 §6, §8.2):
+				// nothing to send audio to; a later audio stream may do.
+				disabled = true
+				continue
 			}
 			if !strings.HasPrefix(f[2], "RTP/") {
 				return nil, fmt.Errorf("%w: transport %q", ErrBadSDP, f[2])
@@ -104,7 +125,7 @@ func ParseSDP(body []byte) (*Offer, error) {
 				}
 				pts = append(pts, uint8(n))
 			}
-			o.Port = port
+			o.Port, o.Stream = port, len(o.Media)-1
 			inAudio, seenAudio = true, true
 		case 'c':
 			f := strings.Fields(val)
@@ -116,9 +137,11 @@ func ParseSDP(body []byte) (*Offer, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%w: connection address", ErrBadSDP)
 			}
+			// Before the first m= line is the session level; another
+			// stream's address is not the audio's.
 			if inAudio {
 				mediaAddr = a
-			} else if !seenAudio {
+			} else if len(o.Media) == 0 {
 				sessAddr = a
 			}
 		case 'a':
@@ -127,7 +150,7 @@ func ParseSDP(body []byte) (*Offer, error) {
 			case "sendrecv", "sendonly", "recvonly", "inactive":
 				if inAudio {
 					mediaDir = name
-				} else if !seenAudio {
+				} else if len(o.Media) == 0 {
 					sessionDir = name
 				}
 			case "rtpmap", "fmtp", "ptime":
@@ -171,6 +194,9 @@ func ParseSDP(body []byte) (*Offer, error) {
 	}
 	if !seenV {
 		return nil, fmt.Errorf("%w: no version line", ErrBadSDP)
+	}
+	if !seenAudio && disabled {
+		return nil, fmt.Errorf("%w: no usable audio stream (every one has port 0)", ErrBadSDP)
 	}
 	if !seenAudio {
 		return nil, fmt.Errorf("%w: no audio stream", ErrBadSDP)
@@ -220,8 +246,10 @@ func (o *Offer) Negotiate() (codec Format, dtmf *Format, err error) {
 
 // answerSDP writes the answer: our address and port, the chosen codec and,
 // when offered, telephone-event (a phone sends RFC 4733 only when the answer
-// carries it). direction answers the offer's direction.
-func answerSDP(addr netip.Addr, port int, sessID uint64, codec Format, dtmf *Format, direction string) []byte {
+// carries it). direction answers the offer's direction. The answer has an
+// m= line for each of the offer's (media, in order; RFC 3264 §6): the one
+// at stream is ours, the others are rejected with port 0.
+func answerSDP(addr netip.Addr, port int, sessID uint64, codec Format, dtmf *Format, direction string, media []MediaLine, stream int) []byte {
 	ipv := "IP4"
 	if addr.Is6() && !addr.Is4In6() {
 		ipv = "IP6"
@@ -245,6 +273,9 @@ func answerSDP(addr netip.Addr, port int, sessID uint64, codec Format, dtmf *For
 	if dtmf != nil {
 		pts += " " + strconv.Itoa(int(dtmf.PT))
 	}
+	for _, m := range media[:min(stream, len(media))] {
+		fmt.Fprintf(&b, "m=%s 0 %s %s\r\n", m.Type, m.Proto, m.Format)
+	}
 	fmt.Fprintf(&b, "m=audio %d RTP/AVP %s\r\n", port, pts)
 	fmt.Fprintf(&b, "a=rtpmap:%d %s/8000\r\n", codec.PT, codec.Name)
 	if dtmf != nil {
@@ -253,5 +284,10 @@ func answerSDP(addr netip.Addr, port int, sessID uint64, codec Format, dtmf *For
 	}
 	fmt.Fprintf(&b, "a=ptime:20\r\n")
 	fmt.Fprintf(&b, "a=%s\r\n", direction)
+	if stream < len(media) {
+		for _, m := range media[stream+1:] {
+			fmt.Fprintf(&b, "m=%s 0 %s %s\r\n", m.Type, m.Proto, m.Format)
+		}
+	}
 	return []byte(b.String())
 }

@@ -54,6 +54,11 @@ func TestParseSDPErrors(t *testing.T) {
 		"bad rtpmap":     "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 0\r\na=rtpmap:0 PCMU\r\n",
 		"garbage line":   "v=0\r\nhello\r\n",
 		"srtp transport": "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 1 UDP/TLS/X 0\r\n",
+		// Port 0 rejects or disables a stream (RFC 3264 §6, §8.2).
+		"audio disabled":            "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 0 RTP/AVP 0\r\n",
+		"all audio disabled":        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 0 RTP/AVP 0\r\nm=audio 0 RTP/AVP 8\r\nm=video 4000 RTP/AVP 96\r\n",
+		"media line without format": "v=0\r\nc=IN IP4 1.2.3.4\r\nm=video 4000 RTP/AVP\r\nm=audio 1 RTP/AVP 0\r\n",
+		"too many media lines":      "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 0\r\n" + strings.Repeat("m=video 0 RTP/AVP 96\r\n", maxMediaLines),
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -91,7 +96,7 @@ func TestAnswerRoundTrip(t *testing.T) {
 		{"sendonly", "recvonly", nil},
 		{"recvonly", "sendonly", dtmf},
 	} {
-		b := answerSDP(netip.MustParseAddr("10.0.0.1"), 20000, 7, Format{PT: 0, Name: "PCMU", Rate: 8000, Channels: 1}, tc.dtmf, tc.dir)
+		b := answerSDP(netip.MustParseAddr("10.0.0.1"), 20000, 7, Format{PT: 0, Name: "PCMU", Rate: 8000, Channels: 1}, tc.dtmf, tc.dir, nil, 0)
 		o, err := ParseSDP(b)
 		if err != nil {
 			t.Fatalf("our own answer does not parse: %v\n%s", err, b)
@@ -107,6 +112,8 @@ func FuzzParseSDP(f *testing.F) {
 	f.Add([]byte(trunkOffer))
 	f.Add([]byte("v=0\nc=IN IP6 ::1\nm=audio 0 RTP/AVP 0\n"))
 	f.Add([]byte("v=0\r\nm=audio 1 RTP/AVP 101\r\na=rtpmap:101 x/0/9\r\n"))
+	f.Add([]byte("v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 0 RTP/AVP 0\r\nm=audio 5000 RTP/AVP 8\r\n"))
+	f.Add([]byte("v=0\r\nm=video 0 RTP/AVP 96\r\nc=IN IP4 1.2.3.4\r\nm=audio 5000 RTP/AVP 8\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		o, err := ParseSDP(b)
 		if err != nil {
@@ -115,11 +122,49 @@ func FuzzParseSDP(f *testing.F) {
 			}
 			return
 		}
-		if !o.Addr.IsValid() || o.Port < 0 || o.Port > 65535 {
+		// Port 0 is a disabled stream: never one to send audio to.
+		if !o.Addr.IsValid() || o.Port < 1 || o.Port > 65535 {
 			t.Fatalf("accepted offer with bad address: %+v", o)
 		}
 		if cd, _, err := o.Negotiate(); err == nil && cd.Name != "PCMU" && cd.Name != "PCMA" {
 			t.Fatalf("negotiated %q", cd.Name)
 		}
 	})
+}
+
+// A disabled first audio stream is skipped for the next enabled one, and
+// the answer has one m= line per offered line, the unused ones rejected
+// with port 0 (RFC 3264 §6), so the trunk pairs them up right.
+func TestDisabledStreamSkippedAndAnswered(t *testing.T) {
+	offer := "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n" +
+		"m=video 4000 RTP/AVP 96\r\nc=IN IP4 192.0.2.9\r\na=sendonly\r\n" +
+		"m=audio 0 RTP/AVP 0\r\n" +
+		"m=audio 5000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+	o, err := ParseSDP([]byte(offer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The session-level address and direction, not the video stream's.
+	if o.Port != 5000 || o.Addr != netip.MustParseAddr("192.0.2.1") || o.Direction != "sendrecv" || o.Stream != 2 || len(o.Media) != 3 {
+		t.Fatalf("offer = %+v", o)
+	}
+	cd, dtmf, err := o.Negotiate()
+	if err != nil || cd.Name != "PCMA" || dtmf == nil {
+		t.Fatalf("negotiate: %+v %+v %v", cd, dtmf, err)
+	}
+	ans := string(answerSDP(netip.MustParseAddr("10.0.0.1"), 20000, 7, cd, dtmf, o.Direction, o.Media, o.Stream))
+	var mlines []string
+	for _, l := range strings.Split(ans, "\r\n") {
+		if strings.HasPrefix(l, "m=") {
+			mlines = append(mlines, l)
+		}
+	}
+	want := []string{"m=video 0 RTP/AVP 96", "m=audio 0 RTP/AVP 0", "m=audio 20000 RTP/AVP 8 101"}
+	if strings.Join(mlines, "|") != strings.Join(want, "|") {
+		t.Errorf("answer m= lines = %q, want %q\n%s", mlines, want, ans)
+	}
+	back, err := ParseSDP([]byte(ans))
+	if err != nil || back.Port != 20000 || back.Stream != 2 {
+		t.Errorf("our answer reads back as %+v, %v", back, err)
+	}
 }

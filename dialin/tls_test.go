@@ -72,6 +72,7 @@ func TestSIPStatus(t *testing.T) {
 		{ErrForbidden, 403}, {ErrRateLimited, 403}, {ErrUnauthorized, 401},
 		{ErrBadSDP, 488}, {ErrNoCodec, 488}, {ErrBusy, 486}, {ErrNoPort, 503},
 		{ErrClosed, 503}, {ErrBadDTMF, 400}, {ErrBadAudio, 500},
+		{ErrTooManyPending, 486}, {ErrVersion, 505},
 	}
 	for _, tc := range cases {
 		if code, _ := sipStatus(tc.err); code != tc.code {

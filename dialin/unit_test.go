@@ -1,7 +1,10 @@
 package dialin
 
 import (
+	"errors"
 	"math"
+	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -85,6 +88,125 @@ func TestLimiter(t *testing.T) {
 	l.take("c")
 	if _, ok := l.buckets["a"]; ok {
 		t.Errorf("a full bucket was kept")
+	}
+}
+
+// The parts of the limiter admission uses: a token taken and given back,
+// whether a key failed lately, and reservations served in order.
+func TestLimiterSpendAndRefund(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newLimiter(RateLimit{Burst: 2, Every: time.Minute}, func() time.Time { return now })
+	if ok, full := l.takeFull("a"); !ok || !full {
+		t.Fatalf("first take: ok %v full %v", ok, full)
+	}
+	if ok, full := l.takeFull("a"); !ok || full {
+		t.Fatalf("second take: ok %v full %v, want ok and not full", ok, full)
+	}
+	l.give("a")
+	l.give("a")
+	l.give("a") // never beyond the burst
+	if !l.full("a") || !l.full("never-seen") {
+		t.Fatal("given back, the bucket is not full")
+	}
+	if ok, _ := l.takeFull("a"); !ok {
+		t.Fatal("refunded token missing")
+	}
+	l.take("a")
+	if ok, _ := l.takeFull("a"); ok {
+		t.Fatal("a third token out of a burst of two")
+	}
+
+	// Reservations: two now, then one a minute away, one two minutes
+	// away; beyond maxWait none, and nothing taken for it.
+	r := newLimiter(RateLimit{Burst: 2, Every: time.Minute}, func() time.Time { return now })
+	var dues []time.Duration
+	for range 4 {
+		due, ok := r.reserve("", 2*time.Minute)
+		if !ok {
+			t.Fatalf("reservation %d refused", len(dues))
+		}
+		dues = append(dues, due.Sub(now))
+	}
+	if want := []time.Duration{0, 0, time.Minute, 2 * time.Minute}; !slices.Equal(dues, want) {
+		t.Errorf("due in %v, want %v", dues, want)
+	}
+	if _, ok := r.reserve("", 2*time.Minute); ok {
+		t.Error("reservation beyond maxWait granted")
+	}
+	r.give("") // a cancelled reservation repays its debt
+	if due, ok := r.reserve("", 2*time.Minute); !ok || due.Sub(now) != 2*time.Minute {
+		t.Errorf("after a cancel: due %v ok %v", due.Sub(now), ok)
+	}
+	now = now.Add(3 * time.Minute)
+	if due, ok := r.reserve("", 0); !ok || !due.Equal(now) {
+		t.Errorf("after the debt is repaid: due %v ok %v", due, ok)
+	}
+}
+
+// Who pays for a check: the number and the source, or the reserve for a
+// number without failures once the source has nothing left; a right PIN
+// gives the tokens back; a refused check spends nothing.
+func TestAdmissionBudgets(t *testing.T) {
+	now := time.Unix(1000, 0)
+	cfg := Config{
+		Now:         func() time.Time { return now },
+		CallerLimit: RateLimit{Burst: 3, Every: time.Hour}, SourceLimit: RateLimit{Burst: 1, Every: time.Hour},
+		FreshLimit: RateLimit{Burst: 2, Every: time.Hour}, PendingPerSource: 1, MaxPending: 2,
+	}
+	a := newAdmission(&cfg)
+	src := netip.MustParseAddr("192.0.2.1")
+	t1, err := a.spend(src, "n1", nil)
+	if err != nil || !t1.fromSource {
+		t.Fatalf("first check: %+v %v", t1, err)
+	}
+	if _, err := a.spend(src, "", nil); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("withheld number with the source spent: %v, want ErrRateLimited", err)
+	}
+	if t2, err := a.spend(src, "n2", nil); err != nil || !t2.fromFresh {
+		t.Errorf("new number with the source spent: %+v %v, want the reserve", t2, err)
+	}
+	if _, err := a.spend(src, "n1", nil); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("a number that checked before gets no reserve: %v", err)
+	}
+	if !a.caller.full("n3") || a.caller.full("n1") {
+		t.Error("a refused check spent the number's token")
+	}
+	a.refund(t1) // n1's PIN was right
+	if err := a.mayCall(src, ""); err != nil {
+		t.Errorf("the source's token was not given back: %v", err)
+	}
+	if _, err := a.spend(src, "n3", nil); err != nil {
+		t.Fatal(err)
+	}
+	if t4, err := a.spend(src, "n4", nil); err != nil || !t4.fromFresh {
+		t.Fatalf("second reserve token: %+v %v", t4, err)
+	}
+	if _, err := a.spend(src, "n5", nil); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("reserve empty, no wait allowed: %v", err)
+	}
+	if err := a.mayCall(src, "n5"); err != nil {
+		t.Errorf("a new number may still call (and queue when FreshWait allows): %v", err)
+	}
+
+	leave, err := a.enter(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.enter(src); !errors.Is(err, ErrTooManyPending) {
+		t.Errorf("second pending call from one source: %v", err)
+	}
+	leave2, err := a.enter(netip.MustParseAddr("192.0.2.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.enter(netip.MustParseAddr("192.0.2.3")); !errors.Is(err, ErrTooManyPending) {
+		t.Errorf("pending calls over the total: %v", err)
+	}
+	leave()
+	leave() // once only
+	leave2()
+	if a.nPending != 0 || len(a.pending) != 0 {
+		t.Errorf("pending after leaving: %d %v", a.nPending, a.pending)
 	}
 }
 

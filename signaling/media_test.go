@@ -110,6 +110,7 @@ func forwarding(s *sfu.SFU, key, id string, k sfu.TrackKind) bool {
 	return p != nil && p.Forwarding(k)
 }
 
+
 func wantError(t *testing.T, c *client, ref, code string) {
 	t.Helper()
 	if got := decodeData[Error](t, c.expect(TypeError, errorWithRef(ref))); got.Code != code {

@@ -18,7 +18,7 @@ type apiReq struct {
 	r       *http.Request
 	call    string
 	p       apiParams
-	xmlBody []byte // a create POST's <modules> body, if any
+	xmlBody io.Reader // a create POST's <modules> body, if any (capped)
 }
 
 type apiHandler func(*server, *apiReq) error
@@ -48,11 +48,13 @@ func (s *server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
 		return
 	}
 	req := &apiReq{w: w, r: r, call: call}
-	form := ""
+	form, xmlBody := "", false
 	if r.Method == http.MethodPost && r.Body != nil {
 		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		switch ct {
 		case "application/x-www-form-urlencoded":
+			// The checksum covers the body, so it must be read first;
+			// maxFormBody bounds what an unsigned request costs.
 			b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBody))
 			if err != nil {
 				s.fail(w, call, paramErr("request body is too large"))
@@ -60,21 +62,20 @@ func (s *server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
 			}
 			form = string(b)
 		case "application/xml", "text/xml":
-			if call == "create" {
-				// Base64 grows data by 4/3; allow a few documents.
-				b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxUploadBytes*2+maxFormBody))
-				if err != nil {
-					s.fail(w, call, fmt.Errorf("%w: request body is too large", ErrPresentation))
-					return
-				}
-				req.xmlBody = b
-			}
+			// As in BBB the checksum covers only the query string here:
+			// not a byte of the (large) body is read before it verified.
+			xmlBody = call == "create"
 		}
 	}
 	p, err := authenticate(call, r.URL.RawQuery, form, s.o.Secret)
 	if err != nil {
 		s.fail(w, call, err)
 		return
+	}
+	if xmlBody {
+		// Streamed into the decoder; base64 grows data by 4/3, so the cap
+		// allows a few documents.
+		req.xmlBody = http.MaxBytesReader(w, r.Body, s.o.MaxUploadBytes*2+maxFormBody)
 	}
 	req.p = p
 	if err := h(s, req); err != nil {
@@ -119,7 +120,7 @@ func (s *server) apiCreate(req *apiReq) error {
 		return err
 	}
 	var docs []document
-	if len(req.xmlBody) > 0 {
+	if req.xmlBody != nil {
 		if docs, err = parsePresentations(ctx, req.xmlBody, s.o.MaxUploadBytes, 10, s.fetch); err != nil {
 			return err
 		}
@@ -136,7 +137,15 @@ func (s *server) apiCreate(req *apiReq) error {
 		return s.duplicate(req, mt)
 	}
 	for _, d := range docs {
-		if _, err := s.o.Files.Put(mt.Key, d.Name, d.Data); err != nil {
+		// StoreFile is atomic against the meeting's end: an end that came
+		// in meanwhile wipes what was stored, and what comes after it is
+		// refused with ErrEnded, so no file outlives its meeting.
+		if _, err := s.mgr.StoreFile(ctx, mt.Key, d.Name, d.Data); err != nil {
+			if errors.Is(err, room.ErrEnded) {
+				// Ended by someone else while we stored: the platform must
+				// not think it runs (notFound, as for any ended meeting).
+				return fmt.Errorf("store presentation: %w", err)
+			}
 			// Take the half-made meeting away again: nothing stays.
 			if eerr := s.mgr.End(ctx, mt.Key, room.ReasonAPI); eerr != nil {
 				s.log.Warn("end meeting after failed upload", "meeting", mt.Key, "err", eerr)

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"mime"
@@ -157,34 +158,50 @@ func (s *server) serveAvatar(w http.ResponseWriter, r *http.Request, sess *room.
 		s.page(w, http.StatusNotFound, "Not found", "There is no such picture.")
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.o.AvatarTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, subject.AvatarURL, nil)
-	if err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
-		s.page(w, http.StatusNotFound, "Not found", "There is no such picture.")
-		return
-	}
-	req.Header.Set("Accept", "image/avif,image/webp,image/png,image/jpeg,image/gif")
-	resp, err := s.client.Do(req)
+	ct, data, err := s.fetchAvatar(r.Context(), subject.AvatarURL)
 	if err != nil {
+		// One page for every failure: the reason is the operator's.
+		s.log.Info("avatar download failed", "reason", err.Error())
 		s.page(w, http.StatusBadGateway, "Picture unavailable", "The picture could not be loaded.")
-		return
-	}
-	defer resp.Body.Close()
-	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if resp.StatusCode != http.StatusOK || !avatarTypes[ct] {
-		s.page(w, http.StatusBadGateway, "Picture unavailable", "The picture could not be loaded.")
-		return
-	}
-	data, err := readCapped(resp.Body, s.o.AvatarMaxBytes)
-	if err != nil {
-		s.page(w, http.StatusBadGateway, "Picture unavailable", "The picture is too large or could not be loaded.")
 		return
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "private, max-age=300")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(data)
+}
+
+// fetchAvatar downloads an avatar through the guarded outbound client:
+// an image of an allowed type, within AvatarTimeout and AvatarMaxBytes.
+// Its errors name the host's answer, never the URL (tokens).
+func (s *server) fetchAvatar(ctx context.Context, raw string) (string, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.o.AvatarTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	if err != nil {
+		return "", nil, errors.New("bad avatar URL")
+	}
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return "", nil, errors.New("avatar URL is not http(s)")
+	}
+	req.Header.Set("Accept", "image/avif,image/webp,image/png,image/jpeg,image/gif")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return "", nil, errors.New(fetchReason(err))
+	}
+	defer resp.Body.Close()
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode != http.StatusOK {
+		return "", nil, fmt.Errorf("answered %d", resp.StatusCode)
+	}
+	if !avatarTypes[ct] {
+		return "", nil, fmt.Errorf("type %q is not an allowed image type", ct)
+	}
+	data, err := readCapped(resp.Body, s.o.AvatarMaxBytes)
+	if err != nil {
+		return "", nil, fmt.Errorf("body: %w", err)
+	}
+	return ct, data, nil
 }
 
 // canSee applies the room's visibility: oneself always; others only when

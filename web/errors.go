@@ -34,6 +34,11 @@ var (
 	// ErrPresentation: a pre-uploaded document is too big, of an unknown
 	// type, or could not be fetched.
 	ErrPresentation = errors.New("web: bad presentation")
+	// ErrFetchRefused: an outbound request (document, avatar, end
+	// callback) would connect to an address that is not public and not
+	// allowed by the operator. It only ever reaches the log: the API
+	// caller gets one text for every failed download.
+	ErrFetchRefused = errors.New("web: outbound address not allowed")
 )
 
 // apiError is a FAILED reply: BBB's messageKey and an English message.

@@ -6,9 +6,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // FuzzAuthenticate: any query and body either fail with a checksum or
@@ -99,7 +102,7 @@ func FuzzPresentations(f *testing.F) {
 	f.Add([]byte("<modules><module name='presentation'><document name='../../x'>iVBORw0KGgo=</document></module></modules>"))
 	noFetch := func(context.Context, string, int64) ([]byte, error) { return nil, ErrPresentation }
 	f.Fuzz(func(t *testing.T, body []byte) {
-		docs, err := parsePresentations(context.Background(), body, 1<<16, 10, noFetch)
+		docs, err := parsePresentations(context.Background(), bytes.NewReader(body), 1<<16, 10, noFetch)
 		if err != nil {
 			if !errors.Is(err, ErrPresentation) {
 				t.Fatalf("unexpected error kind %v", err)
@@ -132,4 +135,104 @@ func xmlMarshalMeta(m map[string]string) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// FuzzAddrGuard: the outbound address guard never panics; an IPv4 address
+// and its IPv4-mapped IPv6 form get the same verdict; nothing it lets
+// through by default is loopback, private, link-local, multicast or
+// unspecified; an address the operator allowed passes. ParseNetworks
+// never panics and returns masked networks.
+func FuzzAddrGuard(f *testing.F) {
+	f.Add([]byte{127, 0, 0, 1}, "10.0.0.0/8", "127.0.0.1:80")
+	f.Add(make([]byte, 16), "::1, 192.168.0.1", "[::1]:443")
+	f.Add([]byte{0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1}, "::ffff:10.0.0.0/104", "x")
+	f.Add([]byte{0x20, 0x02, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, "fd00::/8,", "[fe80::1%eth0]:80")
+	f.Fuzz(func(t *testing.T, raw []byte, allow, address string) {
+		nets, err := ParseNetworks(allow)
+		if err == nil {
+			for _, p := range nets {
+				if p != p.Masked() || !p.IsValid() {
+					t.Fatalf("ParseNetworks(%q) returned %v", allow, p)
+				}
+			}
+		}
+		_ = newAddrGuard(nets).control("tcp", address, nil)
+		ip, ok := netip.AddrFromSlice(raw)
+		if !ok {
+			return
+		}
+		def := newAddrGuard(nil)
+		verdict := def.check(ip)
+		if verdict != nil && !errors.Is(verdict, ErrFetchRefused) {
+			t.Fatalf("unexpected error kind %v", verdict)
+		}
+		u := ip.Unmap()
+		if verdict == nil && (u.IsLoopback() || u.IsPrivate() || u.IsLinkLocalUnicast() || u.IsMulticast() ||
+			u.IsUnspecified() || !u.IsGlobalUnicast()) {
+			t.Fatalf("%s allowed by default", ip)
+		}
+		if u.Is4() {
+			mapped := netip.AddrFrom16(u.As16())
+			if (def.check(mapped) == nil) != (def.check(u) == nil) {
+				t.Fatalf("%s and %s judged apart", u, mapped)
+			}
+		}
+		if err := newAddrGuard([]netip.Prefix{netip.PrefixFrom(u, u.BitLen())}).check(ip); err != nil {
+			t.Fatalf("%s refused although allowed: %v", ip, err)
+		}
+	})
+}
+
+// FuzzParseUserData: join's userdata-* parsing never panics; what it
+// keeps has XML names and clean values within the caps, and renders as
+// well-formed <customdata>; bad input is an ErrParam.
+func FuzzParseUserData(f *testing.F) {
+	f.Add("userdata-bbb_skip_check_audio=true&userdata-Course=Physik%201")
+	f.Add("userdata-x-y=1&userdata-1a=2&userdata-=3&userdatax=4&userdata-xmlns=5")
+	f.Add("userdata-a=%07&userdata-b=%C3%A4")
+	f.Add("userdata-a.b=%3C%2Fcustomdata%3E&userdata-_=%26")
+	f.Fuzz(func(t *testing.T, query string) {
+		v, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		m, err := parseUserData(apiParams{v: v})
+		if err != nil {
+			if !errors.Is(err, ErrParam) {
+				t.Fatalf("unexpected error kind %v", err)
+			}
+			return
+		}
+		if len(m) > maxUserData {
+			t.Fatalf("%d entries", len(m))
+		}
+		for k, val := range m {
+			if !validCustomName(k) || !utf8.ValidString(val) || utf8.RuneCountInString(val) > maxUserDataValue {
+				t.Fatalf("kept %q=%q", k, val)
+			}
+			for _, r := range val {
+				if unicode.IsControl(r) {
+					t.Fatalf("control character kept in %q", k)
+				}
+			}
+		}
+		out, err := xml.Marshal(struct {
+			XMLName xml.Name      `xml:"r"`
+			C       customDataXML `xml:"customdata"`
+		}{C: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back struct {
+			C bbbMeta `xml:"customdata"`
+		}
+		if err := xml.Unmarshal(out, &back); err != nil || len(back.C.Items) != len(m) {
+			t.Fatalf("customdata %s does not read back (%v)", out, err)
+		}
+		for k, val := range back.C.items() {
+			if m[k] != val {
+				t.Fatalf("%s: %q became %q", k, m[k], val)
+			}
+		}
+	})
 }

@@ -62,6 +62,17 @@ func (f *memFiles) List(key string) ([]string, error) {
 	return out, nil
 }
 
+func (f *memFiles) Meetings() ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for k := range f.files {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 func (f *memFiles) Remove(key string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -313,14 +324,15 @@ type bbbJoin struct {
 }
 
 type bbbAttendee struct {
-	UserID          string `xml:"userID"`
-	FullName        string `xml:"fullName"`
-	Role            string `xml:"role"`
-	IsPresenter     string `xml:"isPresenter"`
-	IsListeningOnly string `xml:"isListeningOnly"`
-	HasJoinedVoice  string `xml:"hasJoinedVoice"`
-	HasVideo        string `xml:"hasVideo"`
-	ClientType      string `xml:"clientType"`
+	UserID          string  `xml:"userID"`
+	FullName        string  `xml:"fullName"`
+	Role            string  `xml:"role"`
+	IsPresenter     string  `xml:"isPresenter"`
+	IsListeningOnly string  `xml:"isListeningOnly"`
+	HasJoinedVoice  string  `xml:"hasJoinedVoice"`
+	HasVideo        string  `xml:"hasVideo"`
+	ClientType      string  `xml:"clientType"`
+	CustomData      bbbMeta `xml:"customdata"`
 }
 
 type bbbMeta struct {

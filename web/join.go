@@ -91,6 +91,10 @@ func (s *server) apiJoin(req *apiReq) error {
 	if aerr != nil {
 		avatar = ""
 	}
+	custom, err := parseUserData(p)
+	if err != nil {
+		return err
+	}
 	if mt.MaxParticipants > 0 {
 		ps, err := s.mgr.Participants(ctx, mt.Key)
 		if err != nil {
@@ -102,6 +106,7 @@ func (s *server) apiJoin(req *apiReq) error {
 	}
 	token, sess, err := s.mgr.NewSession(ctx, mt.Key, room.Identity{
 		Name: name, AvatarURL: avatar, Role: role, Kind: room.Browser, UserID: userID, Guest: guest,
+		CustomData: custom,
 	})
 	if err != nil {
 		return err

@@ -292,7 +292,7 @@ func TestAvatarProxy(t *testing.T) {
 	}))
 	defer platform.Close()
 	ctx := context.Background()
-	e := newEnv(t)
+	e := newEnv(t, allowLoopback)
 	e.create("av", "lockSettingsHideUserList", "true")
 	join := func(name, role, avatar string) (*http.Cookie, string, string) {
 		var j bbbJoin

@@ -160,9 +160,7 @@ func parseCreate(p apiParams, dialNumber string) (room.Settings, error) {
 			*pw.dst = randomPassword()
 			continue
 		}
-		if n := utf8.RuneCountInString(v); n < 2 || n > 64 {
-			return s, paramErr("%s must be between 2 and 64 characters", pw.name)
-		}
+		// BBB wants them non-empty only; one character is a password.
 		if *pw.dst, err = cleanString(pw.name, v, 64, false); err != nil {
 			return s, err
 		}
@@ -260,6 +258,64 @@ func parseCreate(p apiParams, dialNumber string) (room.Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// Limits of join's userdata-* parameters: how many a join may carry and
+// how long each value may be. BBB has none; these keep a session record
+// (stored per participant) small.
+const (
+	maxUserData      = 64
+	maxUserDataValue = 2048
+)
+
+// parseUserData reads join's userdata-<name> parameters as BBB's
+// getUserCustomData does: the name after the prefix, as given (case
+// kept); a name with a further dash is dropped, as BBB drops it (its
+// split on "-" yields more than two parts). Names that cannot be XML
+// element names are dropped too, since getMeetingInfo writes each as
+// <customdata><name>value</name></customdata>. Values are free text.
+func parseUserData(p apiParams) (map[string]string, error) {
+	var out map[string]string
+	for k, vs := range p.v {
+		name, ok := strings.CutPrefix(k, "userdata-")
+		if !ok || !validCustomName(name) {
+			continue
+		}
+		if len(out) >= maxUserData {
+			return nil, paramErr("more than %d userdata- parameters", maxUserData)
+		}
+		v, err := cleanString(k, vs[0], maxUserDataValue, false)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+// validCustomName reports whether a userdata- name is kept: an ASCII XML
+// name of letters, digits, '_' and '.', not starting with a digit, '.' or
+// "xml" (reserved), at most 64 bytes.
+func validCustomName(k string) bool {
+	if k == "" || len(k) > 64 || strings.HasPrefix(strings.ToLower(k), "xml") {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case c >= '0' && c <= '9', c == '.':
+			if i == 0 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 const pwAlphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"

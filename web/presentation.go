@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
-	"time"
 )
 
 // A create POST may carry presentations in an XML body, as BBB accepts:
@@ -87,15 +87,22 @@ func safeName(name, ext string, i int) string {
 	return s + ext
 }
 
-// parsePresentations reads the XML body of a create POST and returns the
+// parsePresentations decodes the XML body of a create POST and returns the
 // checked documents (embedded or downloaded). max caps each document and
 // the count; fetch downloads url= documents.
-func parsePresentations(ctx context.Context, body []byte, maxBytes int64, maxDocs int, fetch func(context.Context, string, int64) ([]byte, error)) ([]document, error) {
+func parsePresentations(ctx context.Context, body io.Reader, maxBytes int64, maxDocs int, fetch func(context.Context, string, int64) ([]byte, error)) ([]document, error) {
 	var mods modulesXML
-	dec := xml.NewDecoder(bytes.NewReader(body))
+	dec := xml.NewDecoder(body)
 	// No entities from outside and no other charset: the body is data.
 	dec.Strict = true
 	if err := dec.Decode(&mods); err != nil {
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil, nil // an empty body: no documents
+		case errors.As(err, &tooLarge):
+			return nil, fmt.Errorf("%w: request body is too large", ErrPresentation)
+		}
 		return nil, fmt.Errorf("%w: the XML body is not a <modules> document", ErrPresentation)
 	}
 	var docs []document
@@ -163,37 +170,49 @@ func parsePresentations(ctx context.Context, body []byte, maxBytes int64, maxDoc
 // errTooLarge stops a download above the cap.
 var errTooLarge = errors.New("too large")
 
-// httpFetcher downloads presentation URLs: http and https only, a timeout,
-// a size cap, no cookies.
-func httpFetcher(client *http.Client, timeout time.Duration) func(context.Context, string, int64) ([]byte, error) {
-	return func(ctx context.Context, raw string, max int64) ([]byte, error) {
-		u, err := httpURL("document url", raw)
-		if err != nil || u == "" {
-			return nil, fmt.Errorf("%w: document url must be http or https", ErrPresentation)
-		}
-		ctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%w: document url: %v", ErrPresentation, err)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("%w: could not download a document", ErrPresentation)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("%w: document download answered %d", ErrPresentation, resp.StatusCode)
-		}
-		data, err := readCapped(resp.Body, max)
-		if errors.Is(err, errTooLarge) {
-			return nil, fmt.Errorf("%w: downloaded document is larger than %d bytes", ErrPresentation, max)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: could not download a document", ErrPresentation)
-		}
-		return data, nil
+// errDownload is the one reply to every failed document download: whether
+// the address was refused, the port closed, the host answered 404 or too
+// much, the caller learns nothing that would map a network. The reason
+// goes to the log.
+var errDownload = fmt.Errorf("%w: a document could not be downloaded", ErrPresentation)
+
+// fetchDocument downloads a presentation URL: http and https only, through
+// the guarded outbound client, within FetchTimeout and the size cap.
+func (s *server) fetchDocument(ctx context.Context, raw string, max int64) ([]byte, error) {
+	u, err := httpURL("document url", raw)
+	if err != nil || u == "" {
+		return nil, fmt.Errorf("%w: document url must be http or https", ErrPresentation)
 	}
+	host := ""
+	if pu, perr := url.Parse(u); perr == nil {
+		host = pu.Host
+	}
+	fail := func(reason string) ([]byte, error) {
+		s.log.Info("document download failed", "host", host, "reason", reason)
+		return nil, errDownload
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.o.FetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fail(fetchReason(err))
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return fail(fetchReason(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fail(fmt.Sprintf("answered %d", resp.StatusCode))
+	}
+	data, err := readCapped(resp.Body, max)
+	if errors.Is(err, errTooLarge) {
+		return fail(fmt.Sprintf("larger than %d bytes", max))
+	}
+	if err != nil {
+		return fail(fetchReason(err))
+	}
+	return data, nil
 }
 
 // readCapped reads at most max bytes, failing with errTooLarge beyond.
@@ -206,20 +225,4 @@ func readCapped(r io.Reader, max int64) ([]byte, error) {
 		return nil, errTooLarge
 	}
 	return data, nil
-}
-
-// outboundClient is the HTTP client for avatars and document URLs: only
-// http(s) redirects, at most five, never a cookie jar.
-func outboundClient() *http.Client {
-	return &http.Client{
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("too many redirects")
-			}
-			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-				return errors.New("redirect to a non-http URL")
-			}
-			return nil
-		},
-	}
 }

@@ -15,6 +15,13 @@
 //     every reply says so; getRecordings answers noRecordings.
 //   - logoutURL, avatarURL, errorRedirectUrl and document URLs must be
 //     http(s); meta_ names must be XML names (BBB lower-cases them too).
+//   - Document URLs, avatars and meta_endCallbackUrl are fetched from
+//     public addresses only, unless Options.FetchAllowNetworks allows more
+//     (outbound.go); every failed document download reads the same.
+//   - hooks/* (BBB's webhooks module) answers FAILED unsupportedRequest.
+//   - userdata-* names that are no XML names are dropped; count and value
+//     length are capped (BBB has no caps).
+//   - The API root tells bbbVersion, which BBB hides by default.
 package web
 
 import (
@@ -23,6 +30,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -71,9 +79,10 @@ type Options struct {
 	// AvatarTimeout bounds an avatar fetch (5s); AvatarMaxBytes caps it (1 MiB).
 	AvatarTimeout  time.Duration
 	AvatarMaxBytes int64
-	// HTTPClient fetches avatars and documents (default: a fresh client
-	// without cookies that follows only http(s) redirects).
-	HTTPClient *http.Client
+	// FetchAllowNetworks opens networks that outbound requests (document
+	// URLs, avatars, the end callback) may reach although they are not
+	// public: loopback, private, link-local … are refused otherwise.
+	FetchAllowNetworks []netip.Prefix
 }
 
 // server holds what the handlers share.
@@ -87,6 +96,8 @@ type server struct {
 	secure  bool
 	metrics *metrics
 	fetch   func(context.Context, string, int64) ([]byte, error)
+	// callbacks holds a token per end callback in flight.
+	callbacks chan struct{}
 }
 
 func init() {
@@ -120,19 +131,19 @@ func New(o Options) (http.Handler, error) {
 	if o.AvatarMaxBytes <= 0 {
 		o.AvatarMaxBytes = 1 << 20
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = outboundClient()
-	}
 	s := &server{
 		o:      o,
 		log:    o.Logger.With("component", "web"),
 		mgr:    o.Manager,
-		client: o.HTTPClient,
+		client: newOutboundClient(o.FetchAllowNetworks),
 		base:   strings.TrimRight(o.PublicURL.String(), "/"),
 		secure: o.PublicURL.Scheme == "https",
 	}
 	s.csp = contentSecurityPolicy(o.FrameAncestors)
-	s.fetch = httpFetcher(s.client, o.FetchTimeout)
+	s.fetch = s.fetchDocument
+	s.callbacks = make(chan struct{}, endCallbackMaxInFlight)
+	// Hooks stay with the manager: call New once per Manager.
+	o.Manager.OnEnded(s.onMeetingEnded)
 	if o.Registry != nil {
 		m, err := newMetrics(o.Registry)
 		if err != nil {
@@ -162,6 +173,11 @@ func (s *server) routes() http.Handler {
 	e.POST("/bigbluebutton/api/", s.serveVersion)
 	e.GET("/bigbluebutton/api/:call", api)
 	e.POST("/bigbluebutton/api/:call", api)
+	// BBB's webhooks module is not offered: its clients get a FAILED
+	// reply they understand instead of an HTML 404 page.
+	hooks := func(c *gin.Context) { s.fail(c.Writer, "hooks", ErrUnsupported) }
+	e.GET("/bigbluebutton/api/hooks/*rest", hooks)
+	e.POST("/bigbluebutton/api/hooks/*rest", hooks)
 
 	e.GET("/join/:token", s.serveRedeem)
 	e.GET("/r/:slot", func(c *gin.Context) {
@@ -171,10 +187,13 @@ func (s *server) routes() http.Handler {
 	e.HEAD("/r/:slot/*rest", s.serveClient)
 	e.GET("/static/*file", s.serveStatic)
 	e.HEAD("/static/*file", s.serveStatic)
+	// /healthz: the process serves (restart it when not). /readyz: it can
+	// do its work, its store answers (send it no traffic when not).
 	e.GET("/healthz", func(c *gin.Context) {
 		c.Header("Content-Type", "text/plain; charset=utf-8")
 		c.String(http.StatusOK, "ok\n")
 	})
+	e.GET("/readyz", s.serveReady)
 	if s.o.Registry != nil {
 		e.GET("/metrics", gin.WrapH(promHandler(s.o.Registry)))
 	}
@@ -184,9 +203,36 @@ func (s *server) routes() http.Handler {
 	return e
 }
 
+// bbbVersion is the BigBlueButton release whose API Aula answers like:
+// 2.7, the release whose names the newest parameters Aula reads go by
+// (join's redirectErrorUrl besides errorRedirectUrl, role= besides the
+// passwords, sha384/sha512 checksums), but not 3.0, whose signing of only
+// the query string of form POSTs Aula refuses (see above). Platforms that
+// gate features on the version get 2.7's set.
+const bbbVersion = "2.7.0"
+
 // serveVersion answers the API root as BBB does (no checksum needed).
 func (s *server) serveVersion(c *gin.Context) {
-	writeXML(c.Writer, versionXML{ReturnCode: success, Version: "2.0", APIVersion: "2.0"})
+	writeXML(c.Writer, versionXML{ReturnCode: success, Version: "2.0", APIVersion: "2.0", BBBVersion: bbbVersion})
+}
+
+// readyTimeout bounds the store check of /readyz, below the usual probe
+// timeouts of load balancers and orchestrators.
+const readyTimeout = 2 * time.Second
+
+// serveReady answers 200 when the store answers, 503 otherwise. The
+// reason goes to the log, not to whoever probes.
+func (s *server) serveReady(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
+	defer cancel()
+	c.Header("Content-Type", "text/plain; charset=utf-8")
+	c.Header("Cache-Control", "no-store")
+	if err := s.mgr.Ready(ctx); err != nil {
+		s.log.Warn("not ready", "err", err)
+		c.String(http.StatusServiceUnavailable, "not ready\n")
+		return
+	}
+	c.String(http.StatusOK, "ready\n")
 }
 
 // contentSecurityPolicy is the strict policy of every response: nothing is

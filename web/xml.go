@@ -82,15 +82,15 @@ type runningXML struct {
 
 // attendeeXML is one attendee of getMeetingInfo.
 type attendeeXML struct {
-	UserID          string `xml:"userID"`
-	FullName        string `xml:"fullName"`
-	Role            string `xml:"role"`
-	IsPresenter     bool   `xml:"isPresenter"`
-	IsListeningOnly bool   `xml:"isListeningOnly"`
-	HasJoinedVoice  bool   `xml:"hasJoinedVoice"`
-	HasVideo        bool   `xml:"hasVideo"`
-	ClientType      string `xml:"clientType"`
-	CustomData      string `xml:"customdata"`
+	UserID          string        `xml:"userID"`
+	FullName        string        `xml:"fullName"`
+	Role            string        `xml:"role"`
+	IsPresenter     bool          `xml:"isPresenter"`
+	IsListeningOnly bool          `xml:"isListeningOnly"`
+	HasJoinedVoice  bool          `xml:"hasJoinedVoice"`
+	HasVideo        bool          `xml:"hasVideo"`
+	ClientType      string        `xml:"clientType"`
+	CustomData      customDataXML `xml:"customdata"`
 }
 
 // attendeesXML wraps the list so that an empty meeting still has its
@@ -105,12 +105,31 @@ type metadataXML map[string]string
 
 // MarshalXML writes one child element per key.
 func (m metadataXML) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return encodeElements(e, start, m, validMetaName)
+}
+
+// customDataXML renders an attendee's userdata-* as BBB does:
+// <customdata><name>value</name>…</customdata>, names as given.
+type customDataXML map[string]string
+
+// MarshalXML writes one child element per name. Names were checked at
+// join; one that is no XML name (an older record) is left out rather
+// than breaking the whole reply.
+func (m customDataXML) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return encodeElements(e, start, m, validCustomName)
+}
+
+// encodeElements writes start, one child element per key that valid
+// accepts (sorted, so replies are stable), and the end.
+func encodeElements(e *xml.Encoder, start xml.StartElement, m map[string]string, valid func(string) bool) error {
 	if err := e.EncodeToken(start); err != nil {
 		return err
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		keys = append(keys, k)
+		if valid(k) {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
@@ -230,8 +249,10 @@ func meetingView(m *room.Meeting, ps []*room.Participant) meetingXML {
 		Duration:          minutes(m.Duration),
 		HasUserJoined:     m.EverJoined,
 		// Aula never records, whatever record= said.
-		Recording:  false,
-		StartTime:  millis(m.StartTime),
+		Recording: false,
+		// BBB's startTime is set when the meeting is created (Aula's
+		// StartTime, when the first moderator came, drives running).
+		StartTime:  millis(m.CreateTime),
 		MaxUsers:   m.MaxParticipants,
 		Metadata:   metadataXML(m.Meta),
 		IsBreakout: false,
@@ -264,6 +285,7 @@ func meetingView(m *room.Meeting, ps []*room.Participant) meetingXML {
 			HasJoinedVoice:  voice,
 			HasVideo:        p.Video,
 			ClientType:      "HTML5",
+			CustomData:      customDataXML(p.CustomData),
 		}
 		if a.UserID == "" {
 			a.UserID = p.ID

@@ -40,6 +40,9 @@ type Options struct {
 	Transport string
 	// Username and Password answer a digest challenge.
 	Username, Password string
+	// EditOffer, when set, rewrites the SDP offer before it is sent (a
+	// test of offers the gateway must refuse).
+	EditOffer func(sdp string) string
 }
 
 // Phone is one call.
@@ -133,6 +136,9 @@ func Dial(ctx context.Context, target netip.AddrPort, o Options) (_ *Phone, err 
 	sdp := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
 		"m=audio %d RTP/AVP %s\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"+
 		"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n", port, codecs)
+	if o.EditOffer != nil {
+		sdp = o.EditOffer(sdp)
+	}
 	from := o.From
 	if from == "" {
 		from = "anonymous"

@@ -111,7 +111,7 @@ test('a lost connection reconnects; pending requests fail', async () => {
   c.close();
 });
 
-for (const code of Object.values(CloseCode)) {
+for (const code of Object.values(CloseCode).filter(isFinalClose)) {
   test(`close code ${code} is final`, async () => {
     const { c, ws } = connect();
     let final = null;
@@ -120,6 +120,18 @@ for (const code of Object.values(CloseCode)) {
     assert.deepEqual(final, { code, reason: 'x' });
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(FakeWS.all.length, 1, 'no reconnect after a final close');
+  });
+}
+
+for (const code of Object.values(CloseCode).filter((c) => !isFinalClose(c))) {
+  test(`close code ${code} reconnects`, async () => {
+    const { c, ws } = connect();
+    let final = null;
+    c.on('final', (f) => { final = f; });
+    ws.serverClose(code, 'x');
+    await until(() => FakeWS.all.length === 2, 'a reconnect');
+    assert.equal(final, null);
+    c.close();
   });
 }
 
