@@ -88,6 +88,10 @@ type checkResult struct {
 	meetingKey string
 	ok         bool
 	limited    error // the check was not made: its budget is used up
+	// member is the caller's participant after a right PIN (nil when the
+	// meeting could not be joined: attachErr says why).
+	member    *room.Member
+	attachErr error
 }
 
 func newCall(g *Gateway, dlg *sipgo.DialogServerSession, rc *rtpConn, cd Format, dtmf *Format, src netip.Addr, callerKey, digits string, withheld bool) *call {
@@ -97,7 +101,7 @@ func newCall(g *Gateway, dlg *sipgo.DialogServerSession, rc *rtpConn, cd Format,
 		codec: codecFor(cd), pt: cd.PT, dtmfPT: -1,
 		source: src, callerKey: callerKey, digits: digits, withheld: withheld, leavePending: func() {},
 		in: make(chan inPacket, 64), info: make(chan byte, 16), events: make(chan room.Event, 64),
-		checked: make(chan checkResult, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		checked: make(chan checkResult), stop: make(chan struct{}), done: make(chan struct{}),
 		jitter: newJitterBuffer(), outBuf: make([]byte, 0, phoneFrame),
 	}
 	if dtmf != nil {
@@ -377,6 +381,7 @@ func (c *call) submitPIN() {
 	c.phase = phaseCheck
 	g, wait := c.g, c.g.cfg.PINAnswerTime
 	src, key := c.source, c.callerKey
+	digits, withheld := c.digits, c.withheld
 	go func() {
 		t, err := g.adm.spend(src, key, c.done)
 		if errors.Is(err, errAbandoned) {
@@ -396,17 +401,34 @@ func (c *call) submitPIN() {
 					res.meetingKey = mt.Key
 				}
 			}
-			cancel()
 			if res.ok {
 				g.adm.refund(t)
+				// Joining may read the store (a meeting adopted here):
+				// done here, off the call's 20 ms loop, like the check.
+				res.member, res.attachErr = c.attach(ctx, res.meetingKey, digits, withheld)
+			}
+			cancel()
+		}
+		// The call may end (the caller hangs up) while this runs: then
+		// the participant just made must not stay behind as a ghost.
+		gone := func() {
+			if res.member != nil {
+				dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				res.member.Detach(dctx)
+				cancel()
 			}
 		}
 		select {
 		case <-deadline.C:
 		case <-c.done:
+			gone()
 			return
 		}
-		c.checked <- res
+		select {
+		case c.checked <- res:
+		case <-c.done:
+			gone()
+		}
 	}()
 }
 
@@ -420,7 +442,7 @@ func (c *call) onChecked(r checkResult) {
 		c.endWith(promptGoodbye)
 		return
 	}
-	if r.ok && c.join(r.meetingKey) {
+	if r.ok && c.join(r) {
 		return
 	}
 	c.tries++
@@ -436,21 +458,27 @@ func (c *call) onChecked(r checkResult) {
 	c.startPIN(promptWrongPIN)
 }
 
-// join attaches the caller to the meeting; false means the meeting cannot
-// be joined (it ended in the meantime, is full, or banned this caller),
-// which the caller hears as a wrong PIN.
-func (c *call) join(key string) bool {
-	name, userID := c.g.secrets.identity(key, c.digits, c.withheld)
-	c.digits = ""
+// attach makes the caller a participant of the meeting. It runs off the
+// call's loop (submitPIN's goroutine) and touches only what is safe there:
+// the atomic self pointer that Notify reads.
+func (c *call) attach(ctx context.Context, key, digits string, withheld bool) (*room.Member, error) {
+	name, userID := c.g.secrets.identity(key, digits, withheld)
 	id := room.Identity{ParticipantID: room.NewID(), Name: name, Role: room.Viewer, Kind: room.Phone, UserID: userID}
 	c.self.Store(&id.ParticipantID)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	m, err := c.g.mgr.Attach(ctx, key, id, c)
-	if err != nil {
-		c.log.Info("cannot join meeting", "err", err)
+	return c.g.mgr.Attach(ctx, key, id, c)
+}
+
+// join takes the result of a right PIN on the call's loop; false means the
+// meeting could not be joined (it ended in the meantime, is full, or
+// banned this caller), which the caller hears as a wrong PIN.
+func (c *call) join(r checkResult) bool {
+	c.digits = ""
+	if r.attachErr != nil {
+		c.log.Info("cannot join meeting", "err", r.attachErr)
 		return false
 	}
+	m, key := r.member, r.meetingKey
+	ctx := context.Background() // Snapshot reads memory only
 	c.member, c.meetingKey = m, key
 	c.leavePending() // a right PIN: no longer counted against the caps
 	// Attach may keep an earlier participant of the same phone (a redial).

@@ -262,12 +262,12 @@ func runMeeting(t *testing.T, chrome, redisURL string) {
 	a := startServer(t, redisURL)
 	base := a.URL()
 	meetingID := "e2e-" + room.NewID()
-	key := room.KeyOf(meetingID)
 	createMeeting(t, base, meetingID)
-	mt, err := a.Manager().MeetingByKey(context.Background(), key)
+	mt, err := a.Manager().Meeting(context.Background(), meetingID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	key := mt.Key
 
 	browser := startBrowser(t, chrome)
 	viewer := newPage(t, browser, "viewer")
