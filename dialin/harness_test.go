@@ -14,27 +14,10 @@ import (
 	"github.com/thesyncim/gopus"
 
 	"aula/dialin/siptest"
+	"aula/internal/testenv"
 	"aula/room"
 	"aula/store"
 )
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // countingStore is the memory store counting the PIN lookups that reach
 // it: the honest measure of how many PINs an attacker had checked.
@@ -76,12 +59,12 @@ type env struct {
 	mgr   *room.Manager
 	hub   *LoopHub
 	gw    *Gateway
-	log   *syncBuffer
+	log   *testenv.LogBuffer
 }
 
 func newEnv(t *testing.T, mut func(*Config)) *env {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	st := &countingStore{Memory: store.NewMemory(nil)}
 	mgr := room.NewManager(room.Config{Logger: log}, st, nil)
@@ -165,13 +148,7 @@ func (l *eventLog) all() []room.Event {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond) // polling interval, not a timing assumption
-	}
+	testenv.Eventually(t, d, what, cond)
 }
 
 // phone is siptest's phone bound to a test.

@@ -2,28 +2,16 @@ package dialin
 
 import (
 	"context"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
+	"aula/internal/testenv"
 	"aula/room"
 )
 
 // gatewayGoroutines lists the goroutines running the gateway's own code.
 func gatewayGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		for _, fn := range []string{"aula/dialin.(*call)", "aula/dialin.(*rtpConn)", "aula/dialin.(*Gateway)"} {
-			if strings.Contains(g, fn) {
-				out = append(out, g)
-				break
-			}
-		}
-	}
-	return out
+	return testenv.Goroutines("aula/dialin.(*call)", "aula/dialin.(*rtpConn)", "aula/dialin.(*Gateway)")
 }
 
 // After calls end and the gateway closes, none of its goroutines remain

@@ -16,17 +16,6 @@ import (
 	"aula/room"
 )
 
-// freePort returns a UDP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
 // sipp (package sip-tester) dials in with its own RFC 2833 captures for
 // the PIN, sends G.711a speech, and gets a BYE when the meeting ends.
 func TestSippDialIn(t *testing.T) {
@@ -45,7 +34,7 @@ func TestSippDialIn(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-m", "1", "-i", "127.0.0.1",
-		"-p", strconv.Itoa(freePort(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort(t)),
+		"-p", strconv.Itoa(testenv.UDPPort(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(testenv.UDPPort(t)),
 		"-timeout", "50s", "-timeout_error", "-nostdin", "-trace_err", "-error_file", filepath.Join(t.TempDir(), "err.log"),
 		e.gw.Addr().String())
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -96,8 +85,8 @@ func TestBaresipDialIn(t *testing.T) {
 	if out, err := exec.Command(sox, "-n", "-r", "8000", "-c", "1", "-b", "16", wav, "synth", "30", "sine", "1000", "vol", "0.3").CombinedOutput(); err != nil {
 		t.Fatalf("sox: %v\n%s", err, out)
 	}
-	consPort := freePort(t)
-	rtpBase := 41000 + (freePort(t) % 2000)
+	consPort := testenv.UDPPort(t)
+	rtpBase := 41000 + (testenv.UDPPort(t) % 2000)
 	cfg := fmt.Sprintf(`poll_method epoll
 sip_listen 127.0.0.1:%d
 audio_player aubridge,nil
@@ -112,7 +101,7 @@ module cons.so
 module_app account.so
 module_app menu.so
 cons_listen 127.0.0.1:%d
-`, freePort(t), wav, rtpBase, rtpBase+20, consPort)
+`, testenv.UDPPort(t), wav, rtpBase, rtpBase+20, consPort)
 	files := map[string]string{
 		"config":   cfg,
 		"accounts": "<sip:+4930123456789@127.0.0.1>;regint=0;audio_codecs=PCMU\n",
@@ -125,7 +114,7 @@ cons_listen 127.0.0.1:%d
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var out syncBuffer
+	var out testenv.LogBuffer
 	cmd := exec.CommandContext(ctx, baresip, "-f", dir)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

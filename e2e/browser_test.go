@@ -58,27 +58,9 @@ func TestMeetingInTheBrowser(t *testing.T) {
 	}
 }
 
-// syncBuffer collects the server log; it is shown only when a test fails.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func startServer(t *testing.T, redisURL string) *app.App {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{} // shown only when a test fails
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := app.Defaults()
 	cfg.HTTPAddr = "127.0.0.1:0"

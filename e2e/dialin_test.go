@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -38,9 +37,9 @@ const (
 
 // startDialinServer is the real app, SIP gateway included, on loopback
 // ephemeral ports. The server log is returned for the privacy checks.
-func startDialinServer(t *testing.T, redisURL string) (*app.App, *syncBuffer) {
+func startDialinServer(t *testing.T, redisURL string) (*app.App, *testenv.LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := app.Defaults()
 	cfg.HTTPAddr = "127.0.0.1:0"
@@ -173,15 +172,7 @@ func metricValue(text, name string) float64 {
 // waitFor polls cond until it holds or d passes.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within %v", what, d)
-		}
-		<-tick.C
-	}
+	testenv.Eventually(t, d, what, cond)
 }
 
 func waitBye(t *testing.T, p *siptest.Phone, who string) {
@@ -363,9 +354,9 @@ func TestDialinSipp(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var out syncBuffer
+	var out testenv.LogBuffer
 	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-m", "1", "-i", "127.0.0.1",
-		"-p", strconv.Itoa(freeUDPPort(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
+		"-p", strconv.Itoa(testenv.UDPPort(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(testenv.UDPPort(t)),
 		"-timeout", "50s", "-timeout_error", "-nostdin", "-trace_err", "-error_file", filepath.Join(t.TempDir(), "err.log"),
 		a.SIPAddr().String())
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -389,17 +380,6 @@ func TestDialinSipp(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("sipp got no BYE\n%s", out.String())
 	}
-}
-
-// freeUDPPort returns a UDP port that was free a moment ago.
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
 // TestDialinPolicyAndMute: "participants cannot see each other" holds for

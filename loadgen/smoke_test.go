@@ -6,11 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"testing"
 	"time"
 
 	"aula/app"
+	"aula/internal/testenv"
 	"aula/loadgen"
 )
 
@@ -19,7 +19,7 @@ import (
 // different layer), two seconds. Every subscriber must receive media,
 // nothing may be lost, and the server's metrics must show the forwarding.
 func TestSmoke(t *testing.T) {
-	before := runtime.NumGoroutine()
+	leaks := testenv.GoroutineCheck(t, 2)
 	cfg := app.Defaults()
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
@@ -93,14 +93,5 @@ func TestSmoke(t *testing.T) {
 	// The generator stops by itself: once the server is closed too, no
 	// goroutine of either is left.
 	closeApp()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for runtime.NumGoroutine() > before+2 {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines left (%d before):\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-		}
-		<-tick.C
-	}
+	leaks()
 }

@@ -4,7 +4,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +15,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"aula/internal/testenv"
 )
 
 // Test harness: in-process Pion clients that publish synthetic Opus and
@@ -53,40 +54,17 @@ func openRoom(t *testing.T, s *SFU, key string) *Room {
 	return r
 }
 
-// noGoroutinesAbove waits until no more goroutines run than before (Pion
-// ends some of its own asynchronously) and fails with every stack if
-// that does not happen in time.
-func noGoroutinesAbove(t *testing.T, before int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			n := runtime.Stack(buf, true)
-			t.Fatalf("%d goroutines left (had %d before):\n%s", runtime.NumGoroutine(), before, buf[:n])
-		}
-		runtime.Gosched()
-		<-time.After(10 * time.Millisecond)
-	}
-}
-
-// eventually polls cond until it holds or the deadline passes.
+// onTimeout, when set by a test, dumps state before eventually fails.
 var onTimeout func()
 
+// eventually polls cond until it holds or 8 s passed.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(8 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			if onTimeout != nil {
-				onTimeout()
-			}
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
+	if onTimeout != nil {
+		testenv.Eventually(t, 8*time.Second, what, cond, onTimeout)
+		return
 	}
+	testenv.Eventually(t, 8*time.Second, what, cond)
 }
 
 type clientOpts struct {

@@ -3,17 +3,18 @@ package sfu
 import (
 	"errors"
 	"net"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"aula/internal/testenv"
 )
 
 func TestCloseRoomLeavesNoGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
+	leaks := testenv.GoroutineCheck(t, 0)
 	s, err := New(Config{ListenIP: "127.0.0.1", IncludeLoopback: true, Logger: testLogger(), ICETCPPort: 0,
 		TURN: TURNConfig{Enabled: true, Realm: "aula.test", Secret: "0123456789abcdef0123"}})
 	if err != nil {
@@ -42,7 +43,7 @@ func TestCloseRoomLeavesNoGoroutines(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	noGoroutinesAbove(t, before)
+	leaks()
 }
 
 func TestSpeakingIndicator(t *testing.T) {

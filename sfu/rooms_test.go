@@ -3,13 +3,14 @@ package sfu
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"aula/internal/testenv"
 )
 
 // The room lifecycle alone opens and closes rooms; lookups never create.
@@ -76,7 +77,7 @@ func TestOpenRoomAndRoomLookup(t *testing.T) {
 // lazy OpenRoom) race the end of the conference: afterwards the SFU holds
 // no room, the key stays closed, and every goroutine has ended.
 func TestCloseRoomRacesMediaMessages(t *testing.T) {
-	before := runtime.NumGoroutine()
+	leaks := testenv.GoroutineCheck(t, 0)
 	offer := publishOffer(t)
 	s, err := New(Config{ListenIP: "127.0.0.1", IncludeLoopback: true, ICETCPPort: -1, Logger: testLogger()})
 	if err != nil {
@@ -201,7 +202,7 @@ func TestCloseRoomRacesMediaMessages(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	noGoroutinesAbove(t, before)
+	leaks()
 }
 
 // publishOffer returns a Pion client's offer to publish a microphone.

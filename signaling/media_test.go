@@ -13,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
+	"aula/internal/testenv"
 	"aula/room"
 	"aula/sfu"
 	"aula/store"
@@ -90,15 +91,7 @@ func pionAPI(t *testing.T) *webrtc.API {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within %v", what, waitFor)
-		}
-		<-tick.C
-	}
+	testenv.Eventually(t, waitFor, what, cond)
 }
 
 func forwarding(s *sfu.SFU, key, id string, k sfu.TrackKind) bool {
@@ -109,7 +102,6 @@ func forwarding(s *sfu.SFU, key, id string, k sfu.TrackKind) bool {
 	p := r.Peer(id)
 	return p != nil && p.Forwarding(k)
 }
-
 
 func wantError(t *testing.T, c *client, ref, code string) {
 	t.Helper()

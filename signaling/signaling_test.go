@@ -9,13 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"aula/internal/testenv"
 	"aula/room"
 )
 
@@ -560,7 +560,7 @@ func TestSilentClientIsDropped(t *testing.T) {
 
 func TestCloseDrainsWithGoingAway(t *testing.T) {
 	e := newEnv(t, nil)
-	before := runtime.NumGoroutine()
+	leaks := testenv.GoroutineCheck(t, 0)
 	mod, viewer, _, _ := twoInRoom(t, e)
 	e.srv.Close()
 	for _, c := range []*client{mod, viewer} {
@@ -577,13 +577,7 @@ func TestCloseDrainsWithGoingAway(t *testing.T) {
 		t.Errorf("dial after Close: %v, want a refused handshake", err)
 	}
 	// Every goroutine of the connections is gone.
-	deadline := time.Now().Add(waitFor)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines after Close, %d before the connections", runtime.NumGoroutine(), before)
-		}
-		runtime.Gosched()
-	}
+	leaks()
 }
 
 // TestMalformedFloodDisconnects: frames that are not valid messages count

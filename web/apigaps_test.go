@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"aula/internal/testenv"
 )
 
 // items turns <metadata> or <customdata> children into a map.
@@ -160,13 +162,7 @@ func (c *callbackRecorder) snapshot() []*http.Request {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(t, 5*time.Second, what, cond)
 }
 
 // TestEndCallback: meta_endCallbackUrl is called once when the meeting

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"aula/internal/testenv"
 	"aula/room"
 	"aula/store"
 )
@@ -93,24 +93,6 @@ func (f *fakeWS) ServeWS(w http.ResponseWriter, r *http.Request, s *room.Session
 	w.WriteHeader(http.StatusSwitchingProtocols)
 }
 
-// syncBuffer is a log sink safe for concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is a running Aula web server over the memory store.
 type env struct {
 	t     *testing.T
@@ -118,7 +100,7 @@ type env struct {
 	mgr   *room.Manager
 	files *memFiles
 	ws    *fakeWS
-	log   *syncBuffer
+	log   *testenv.LogBuffer
 	reg   *prometheus.Registry
 	http  *http.Client
 }
@@ -131,7 +113,7 @@ var testStatic = fstest.MapFS{
 
 func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	t.Helper()
-	e := &env{t: t, files: newMemFiles(), ws: &fakeWS{}, log: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	e := &env{t: t, files: newMemFiles(), ws: &fakeWS{}, log: &testenv.LogBuffer{}, reg: prometheus.NewRegistry()}
 	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.mgr = room.NewManager(room.Config{Logger: logger}, store.NewMemory(nil), e.files)
 	// The listener exists before the handler, so PublicURL can name it.

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"aula/internal/testenv"
 	"aula/room"
 	"aula/store"
 )
@@ -185,13 +186,7 @@ func keysOf(keys map[string]time.Duration, m *room.Meeting, ths []string) []stri
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(expiryDeadline)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, expiryDeadline)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Eventually(t, expiryDeadline, what, cond)
 }
 
 func testCreateGetUpdateList(t *testing.T, s room.Store, _ Inspector) {
