@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"aula/room"
-	"aula/store"
 )
 
 // tally is a feature for the framework's tests: participants add words to
@@ -84,14 +83,7 @@ func tallySpec(compactEvery int) room.FeatureSpec {
 
 func newFeatureEnv(t *testing.T, compactEvery int) *env {
 	t.Helper()
-	c := &clock{now: t0}
-	st := store.NewMemory(c.Now)
-	files, err := store.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr := room.NewManager(room.Config{TTL: 24 * time.Hour, Now: c.Now, Logger: quiet, Features: []room.FeatureSpec{tallySpec(compactEvery)}}, st, files)
-	return &env{t: t, ctx: t.Context(), clock: c, store: st, files: files, mgr: mgr}
+	return newEnvConfig(t, func(c *room.Config) { c.Features = []room.FeatureSpec{tallySpec(compactEvery)} })
 }
 
 func TestFeatureCommandsEventsAndViews(t *testing.T) {

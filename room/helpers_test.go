@@ -51,7 +51,10 @@ type env struct {
 // newEnv returns a Manager over a memory store and an on-disk file store,
 // both on a hand-driven clock. The TTL is long so that jumps of the clock
 // in end-condition tests never expire the store under a running meeting.
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvConfig(t, nil) }
+
+// newEnvConfig is newEnv with the Manager's configuration tuned.
+func newEnvConfig(t *testing.T, tune func(*room.Config)) *env {
 	t.Helper()
 	c := &clock{now: t0}
 	st := store.NewMemory(c.Now)
@@ -59,7 +62,11 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgr := room.NewManager(room.Config{TTL: 24 * time.Hour, Now: c.Now, Logger: quiet}, st, files)
+	cfg := room.Config{TTL: 24 * time.Hour, Now: c.Now, Logger: quiet}
+	if tune != nil {
+		tune(&cfg)
+	}
+	mgr := room.NewManager(cfg, st, files)
 	return &env{t: t, ctx: context.Background(), clock: c, store: st, files: files, mgr: mgr}
 }
 
