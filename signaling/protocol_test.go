@@ -30,7 +30,7 @@ var allTypes = []string{
 var allCodes = []string{
 	CodeBadRequest, CodeUnknownType, CodeTooLarge, CodeRateLimited, CodeForbidden,
 	CodeNotFound, CodeNotInRoom, CodeEnded, CodeFull, CodeDenied, CodeInternal,
-	CodeReplaced, CodeUnavailable,
+	CodeReplaced, CodeUnavailable, CodeMediaFailed,
 }
 
 func TestDocsAndClientMirrorProtocol(t *testing.T) {

@@ -102,6 +102,7 @@ export const ErrorCode = Object.freeze({
   DENIED: 'denied',
   REPLACED: 'replaced',
   UNAVAILABLE: 'unavailable',
+  MEDIA_FAILED: 'media_failed',
   INTERNAL: 'internal',
   // Client-side only: the connection dropped before the answer came.
   DISCONNECTED: 'disconnected',
