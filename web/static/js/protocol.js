@@ -8,8 +8,13 @@
  * @typedef {'MODERATOR'|'VIEWER'} Role
  * @typedef {{id: string, name: string, avatar: boolean, role: Role,
  *   kind: 'browser'|'phone', inRoom: boolean, connected: boolean,
- *   raisedHand: boolean, audio: boolean, muted: boolean, video: boolean,
+ *   raisedHand: boolean, handRaisedAt?: string, presenter: boolean, away: boolean,
+ *   audio: boolean, muted: boolean, video: boolean,
  *   screen: boolean}} Participant
+ * @typedef {{exceptPresenter: boolean}} MuteAll
+ * @typedef {{away: boolean}} StatusSet
+ * @typedef {{emoji: string}} ReactionSend
+ * @typedef {{id: string, emoji: string}} Reaction
  * @typedef {{id: string, from: string, fromName: string, fromRole?: Role,
  *   to?: string, text: string, time: string}} ChatMessage
  * @typedef {{disableCam?: boolean, disableMic?: boolean, disablePrivChat?: boolean,
@@ -53,6 +58,11 @@ export const ClientType = Object.freeze({
   GUEST_ADMIT: 'guest.admit',
   LOCK_SET: 'lock.set',
   CHAT_CLEAR: 'chat.clear',
+  HAND_LOWER_ALL: 'hand.lowerAll',
+  PARTICIPANT_MUTE_ALL: 'participant.muteAll',
+  PRESENTER_SET: 'presenter.set',
+  STATUS_SET: 'status.set',
+  REACTION_SEND: 'reaction.send',
   LEAVE: 'leave',
   PING: 'ping',
   // Media (js/media.js): negotiation with the SFU and device state.
@@ -82,6 +92,7 @@ export const ServerType = Object.freeze({
   GUEST_DENIED: 'guest.denied',
   MEETING_UPDATED: 'meeting.updated',
   CHAT_CLEARED: 'chat.cleared',
+  REACTION: 'reaction',
   MEDIA_CONFIG: 'media.config',
   MEDIA_OFFER: 'media.offer',
   MEDIA_ANSWER: 'media.answer',
