@@ -76,6 +76,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		TTL:            cfg.StoreTTL,
 		ReconnectGrace: cfg.ReconnectGrace,
 		Logger:         log.With("component", "room"),
+		// The lesson features: each a state machine in room, an
+		// extension in signaling (Start) and a client module.
+		Features: []room.FeatureSpec{room.ReactionFeature()},
 	}, st, files)
 	return a, nil
 }
@@ -122,7 +125,7 @@ func (a *App) Start() (err error) {
 		Manager:        a.mgr,
 		AllowedOrigins: []string{a.url.Scheme + "://" + a.url.Host},
 		Logger:         a.log.With("component", "signaling"),
-		Extensions:     []signaling.Extension{a.media},
+		Extensions:     []signaling.Extension{a.media, signaling.Reactions()},
 	})
 	allow, err := web.ParseNetworks(a.cfg.FetchAllowNetworks)
 	if err != nil {

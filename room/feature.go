@@ -105,6 +105,10 @@ func (tx *Tx) Participants(f func(p *Participant)) {
 	}
 }
 
+// MaySee reports whether viewer may see subject ("participants cannot see
+// each other").
+func (tx *Tx) MaySee(viewer, subject *Participant) bool { return tx.l.canSee(viewer, subject) }
+
 // SendTo queues payload as the feature's event to one participant in the
 // room (nothing if they are not there or not connected).
 func (tx *Tx) SendTo(id string, payload any) {

@@ -245,6 +245,7 @@ func (l *live) attach(id Identity, lis Listener) (*Member, error) {
 	if !mem.p.InRoom && l.awaitsApproval(mem.p) {
 		ds = l.waitingChanged(ds)
 	}
+	ds = l.ensurePresenter(ds)
 	return &Member{lv: l, id: mem.p.ID, gen: mem.gen}, nil
 }
 
@@ -265,6 +266,9 @@ func (l *live) remove(ds []delivery, id string, ev EventType) ([]delivery, error
 	}
 	ds = l.featuresLeft(ds, mem.p)
 	l.dropParticipant(id)
+	if mem.p.Presenter {
+		ds = l.ensurePresenter(ds)
+	}
 	return ds, nil
 }
 

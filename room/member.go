@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 )
 
 // Member is one attached connection's handle on its participant. Its
@@ -199,12 +200,22 @@ func visibility(ds []delivery, lis Listener, was, is bool, id string, pub *Publi
 
 // RaiseHand raises or lowers one's own hand.
 func (m *Member) RaiseHand(_ context.Context, up bool) error {
-	return m.update(m.id, false, func(p *Participant) error { p.RaisedHand = up; return nil })
+	now := m.lv.mgr.cfg.Now().UTC()
+	return m.update(m.id, false, func(p *Participant) error {
+		switch {
+		case up && !p.RaisedHand:
+			p.HandRaisedAt = now // raising again keeps one's place
+		case !up:
+			p.HandRaisedAt = time.Time{}
+		}
+		p.RaisedHand = up
+		return nil
+	})
 }
 
 // LowerHand lowers another participant's hand (moderators only).
 func (m *Member) LowerHand(_ context.Context, id string) error {
-	return m.update(id, true, func(p *Participant) error { p.RaisedHand = false; return nil })
+	return m.update(id, true, func(p *Participant) error { p.RaisedHand, p.HandRaisedAt = false, time.Time{}; return nil })
 }
 
 // SetRole promotes or demotes a participant (moderators only). Phone

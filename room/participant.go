@@ -39,6 +39,13 @@ type Participant struct {
 	Connected    bool      `json:"connected"`
 	Disconnected time.Time `json:"disconnected,omitzero"`
 	RaisedHand   bool      `json:"raisedHand,omitempty"`
+	// HandRaisedAt is when the hand went up (zero while it is down):
+	// moderators see raised hands in the order raised.
+	HandRaisedAt time.Time `json:"handRaisedAt,omitzero"`
+	// Presenter marks the meeting's one presenter.
+	Presenter bool `json:"presenter,omitempty"`
+	// Away is the participant's own "away" status.
+	Away bool `json:"away,omitempty"`
 	// Media state, owned by the media layer (issue 2) and the SIP gateway.
 	Audio  bool `json:"audio,omitempty"`
 	Muted  bool `json:"muted,omitempty"`
@@ -64,10 +71,14 @@ type Public struct {
 	InRoom     bool `json:"inRoom"`
 	Connected  bool `json:"connected"`
 	RaisedHand bool `json:"raisedHand"`
-	Audio      bool `json:"audio"`
-	Muted      bool `json:"muted"`
-	Video      bool `json:"video"`
-	Screen     bool `json:"screen"`
+	// HandRaisedAt orders the raised hands (absent while the hand is down).
+	HandRaisedAt time.Time `json:"handRaisedAt,omitzero"`
+	Presenter    bool      `json:"presenter"`
+	Away         bool      `json:"away"`
+	Audio        bool      `json:"audio"`
+	Muted        bool      `json:"muted"`
+	Video        bool      `json:"video"`
+	Screen       bool      `json:"screen"`
 }
 
 // Public returns the client-safe view.
@@ -75,6 +86,7 @@ func (p *Participant) Public() Public {
 	return Public{
 		ID: p.ID, Name: p.Name, Avatar: p.AvatarURL != "", Role: p.Role, Kind: p.Kind,
 		InRoom: p.InRoom, Connected: p.Connected, RaisedHand: p.RaisedHand,
+		HandRaisedAt: p.HandRaisedAt, Presenter: p.Presenter, Away: p.Away,
 		Audio: p.Audio, Muted: p.Muted, Video: p.Video, Screen: p.Screen,
 	}
 }

@@ -478,6 +478,10 @@ func (c *conn) handle(ctx context.Context, req Request) error {
 		return m.SetRole(ctx, p.ID, p.Role)
 	case *LockSet:
 		return m.SetLock(ctx, *p.Lock)
+	case *MuteAll:
+		return m.MuteAll(ctx, p.ExceptPresenter)
+	case *StatusSet:
+		return m.SetAway(ctx, *p.Away)
 	case *GuestAdmit:
 		if p.All {
 			_, err := m.AdmitAllGuests(ctx)
@@ -492,6 +496,8 @@ func (c *conn) handle(ctx context.Context, req Request) error {
 			return m.Mute(ctx, p.ID)
 		case TypeParticipantRemove:
 			return m.Remove(ctx, p.ID)
+		case TypePresenterSet:
+			return m.SetPresenter(ctx, p.ID)
 		}
 	case nil:
 		switch req.Type {
@@ -502,6 +508,8 @@ func (c *conn) handle(ctx context.Context, req Request) error {
 			return m.End(ctx)
 		case TypeChatClear:
 			return m.ClearChat(ctx)
+		case TypeHandLowerAll:
+			return m.LowerAllHands(ctx)
 		case TypeLeave:
 			return m.Leave(ctx)
 		}

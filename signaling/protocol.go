@@ -34,18 +34,22 @@ const (
 
 // Client → server message types.
 const (
-	TypeChatSend          = "chat.send"          // ChatSend
-	TypeHandRaise         = "hand.raise"         // HandRaise
-	TypeHandLower         = "hand.lower"         // Target (moderator)
-	TypeRoleSet           = "role.set"           // RoleSet (moderator)
-	TypeParticipantMute   = "participant.mute"   // Target (moderator)
-	TypeParticipantRemove = "participant.remove" // Target (moderator)
-	TypeMeetingEnd        = "meeting.end"        // no data (moderator)
-	TypeGuestAdmit        = "guest.admit"        // GuestAdmit (moderator)
-	TypeLockSet           = "lock.set"           // LockSet (moderator)
-	TypeChatClear         = "chat.clear"         // no data (moderator)
-	TypeLeave             = "leave"              // no data
-	TypePing              = "ping"               // no data
+	TypeChatSend          = "chat.send"           // ChatSend
+	TypeHandRaise         = "hand.raise"          // HandRaise
+	TypeHandLower         = "hand.lower"          // Target (moderator)
+	TypeRoleSet           = "role.set"            // RoleSet (moderator)
+	TypeParticipantMute   = "participant.mute"    // Target (moderator)
+	TypeParticipantRemove = "participant.remove"  // Target (moderator)
+	TypeMeetingEnd        = "meeting.end"         // no data (moderator)
+	TypeGuestAdmit        = "guest.admit"         // GuestAdmit (moderator)
+	TypeLockSet           = "lock.set"            // LockSet (moderator)
+	TypeChatClear         = "chat.clear"          // no data (moderator)
+	TypeHandLowerAll      = "hand.lowerAll"       // no data (moderator)
+	TypeMuteAll           = "participant.muteAll" // MuteAll (moderator)
+	TypePresenterSet      = "presenter.set"       // Target (moderator)
+	TypeStatusSet         = "status.set"          // StatusSet
+	TypeLeave             = "leave"               // no data
+	TypePing              = "ping"                // no data
 )
 
 // Server → client message types.
@@ -113,6 +117,17 @@ type GuestAdmit struct {
 	ID    string `json:"id,omitempty"`
 	All   bool   `json:"all,omitempty"`
 	Allow *bool  `json:"allow"`
+}
+
+// MuteAll mutes everyone in the room but the sender and, with
+// ExceptPresenter, the presenter.
+type MuteAll struct {
+	ExceptPresenter bool `json:"exceptPresenter"`
+}
+
+// StatusSet sets one's own "away" status.
+type StatusSet struct {
+	Away *bool `json:"away"`
 }
 
 // LockSet replaces the meeting's lock settings (what viewers may not do).
@@ -207,15 +222,19 @@ func payloadOf(typ string) (p any, known bool) {
 		return &ChatSend{}, true
 	case TypeHandRaise:
 		return &HandRaise{}, true
-	case TypeHandLower, TypeParticipantMute, TypeParticipantRemove:
+	case TypeHandLower, TypeParticipantMute, TypeParticipantRemove, TypePresenterSet:
 		return &Target{}, true
+	case TypeMuteAll:
+		return &MuteAll{}, true
+	case TypeStatusSet:
+		return &StatusSet{}, true
 	case TypeRoleSet:
 		return &RoleSet{}, true
 	case TypeGuestAdmit:
 		return &GuestAdmit{}, true
 	case TypeLockSet:
 		return &LockSet{}, true
-	case TypeMeetingEnd, TypeLeave, TypePing, TypeChatClear:
+	case TypeMeetingEnd, TypeLeave, TypePing, TypeChatClear, TypeHandLowerAll:
 		return nil, true
 	}
 	return nil, false
@@ -306,6 +325,10 @@ func validate(p any) error {
 		}
 		if v.All && !*v.Allow {
 			return fmt.Errorf("all admits everyone: allow must be true")
+		}
+	case *StatusSet:
+		if v.Away == nil {
+			return fmt.Errorf("away is missing")
 		}
 	case *LockSet:
 		if v.Lock == nil {

@@ -25,6 +25,7 @@ var allTypes = []string{
 	TypeMediaRestart, TypeMediaConfig, TypeMediaOffer, TypeMediaSpeaking,
 	TypeGuestAdmit, TypeGuestWaiting, TypeGuestDenied,
 	TypeLockSet, TypeChatClear, TypeMeetingUpdated, TypeChatCleared,
+	TypeHandLowerAll, TypeMuteAll, TypePresenterSet, TypeStatusSet, TypeReactionSend, TypeReaction,
 }
 
 var allCodes = []string{
@@ -78,7 +79,7 @@ func TestDocsNameEveryField(t *testing.T) {
 		ParticipantMsg{}, Ended{}, Error{}, room.Public{}, room.ChatMessage{}, Envelope{},
 		MediaConfig{}, MediaPublish{}, MediaAnswer{}, MediaOffer{}, MediaCandidate{}, MediaState{},
 		MediaLayer{}, MediaSpeaking{}, sfu.TrackInfo{}, sfu.ICEServer{}, GuestAdmit{}, GuestWaiting{},
-		LockSet{}, MeetingUpdated{}, room.LockSettings{}} {
+		LockSet{}, MeetingUpdated{}, room.LockSettings{}, MuteAll{}, StatusSet{}, ReactionSend{}, ReactionMsg{}} {
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")

@@ -620,3 +620,96 @@ func TestRateLimitCountsBadFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestClassroomControls: a moderator lowers all hands, mutes all but the
+// presenter, hands over the presenter role and clears the chat; a viewer
+// forging any of these (or lock.set) gets forbidden and changes nothing.
+func TestClassroomControls(t *testing.T) {
+	e := newEnv(t, func(o *Options, _ *httptest.Server) { o.Extensions = []Extension{Reactions()} })
+	mod, viewer, _, vw := twoInRoom(t, e)
+	viewer.send(TypeHandRaise, "up", HandRaise{Up: ptr(true)})
+	viewer.expect(TypeAck, errorWithRef("up"))
+	mod.pending()
+	for _, forged := range []struct {
+		typ  string
+		data any
+	}{
+		{TypeHandLowerAll, nil},
+		{TypeMuteAll, MuteAll{ExceptPresenter: true}},
+		{TypePresenterSet, Target{ID: vw.Self.ID}},
+		{TypeChatClear, nil},
+		{TypeLockSet, LockSet{Lock: &room.LockSettings{DisableCam: true}}},
+	} {
+		viewer.send(forged.typ, "forged-"+forged.typ, forged.data)
+		wantError(t, viewer, "forged-"+forged.typ, CodeForbidden)
+	}
+	for _, m := range mod.pending() {
+		if m.Type == TypeParticipantUpdated || m.Type == TypeMeetingUpdated || m.Type == TypeChatCleared {
+			t.Fatalf("a refused viewer message reached the moderator: %s %s", m.Type, m.Data)
+		}
+	}
+
+	mod.send(TypeHandLowerAll, "lower", nil)
+	mod.expect(TypeAck, errorWithRef("lower"))
+	viewer.expect(TypeParticipantUpdated, func(m Envelope) bool {
+		p := decodeData[ParticipantMsg](t, m).Participant
+		return p.ID == vw.Self.ID && !p.RaisedHand
+	})
+	mod.send(TypePresenterSet, "pres", Target{ID: vw.Self.ID})
+	mod.expect(TypeAck, errorWithRef("pres"))
+	viewer.expect(TypeParticipantUpdated, func(m Envelope) bool {
+		p := decodeData[ParticipantMsg](t, m).Participant
+		return p.ID == vw.Self.ID && p.Presenter
+	})
+	mod.send(TypeMuteAll, "mute", MuteAll{ExceptPresenter: true})
+	mod.expect(TypeAck, errorWithRef("mute"))
+	for _, m := range viewer.pending() {
+		if m.Type == TypeParticipantUpdated && decodeData[ParticipantMsg](t, m).Participant.Muted {
+			t.Fatal("mute all muted the presenter")
+		}
+	}
+	viewer.send(TypeStatusSet, "away", StatusSet{Away: ptr(true)})
+	viewer.expect(TypeAck, errorWithRef("away"))
+	mod.expect(TypeParticipantUpdated, func(m Envelope) bool {
+		p := decodeData[ParticipantMsg](t, m).Participant
+		return p.ID == vw.Self.ID && p.Away
+	})
+	viewer.send(TypeStatusSet, "bad", map[string]any{})
+	wantError(t, viewer, "bad", CodeBadRequest)
+}
+
+// TestReactions: a reaction reaches everyone who may see its sender; an
+// unknown emoji is refused; reactions have a small budget of their own,
+// which leaves the protocol's untouched.
+func TestReactions(t *testing.T) {
+	e := newEnv(t, func(o *Options, _ *httptest.Server) { o.Extensions = []Extension{Reactions()} })
+	mod, viewer, _, vw := twoInRoom(t, e)
+	viewer.send(TypeReactionSend, "clap", ReactionSend{Emoji: "👏"})
+	viewer.expect(TypeAck, errorWithRef("clap"))
+	for _, c := range []*client{mod, viewer} {
+		got := decodeData[ReactionMsg](t, c.expect(TypeReaction, nil))
+		if got.ID != vw.Self.ID || got.Emoji != "👏" {
+			t.Fatalf("reaction %+v", got)
+		}
+	}
+	viewer.send(TypeReactionSend, "bad", ReactionSend{Emoji: "💩<script>"})
+	wantError(t, viewer, "bad", CodeBadRequest)
+	viewer.send(TypeReactionSend, "extra", map[string]any{"emoji": "👍", "x": 1})
+	wantError(t, viewer, "extra", CodeBadRequest)
+	for i := range 10 {
+		viewer.send(TypeReactionSend, fmt.Sprint("r", i), ReactionSend{Emoji: "👍"})
+	}
+	acks, limited := 0, 0
+	for _, m := range viewer.pending() {
+		switch {
+		case m.Type == TypeAck:
+			acks++
+		case m.Type == TypeError && decodeData[Error](t, m).Code == CodeRateLimited:
+			limited++
+		}
+	}
+	if limited == 0 || acks > 5 {
+		t.Fatalf("10 reactions at once: %d acked, %d limited; the budget is 5", acks, limited)
+	}
+	viewer.ping("core budget untouched")
+}

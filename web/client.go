@@ -2,13 +2,17 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -47,27 +51,25 @@ func (s *server) serveClient(c *gin.Context) {
 	if err != nil {
 		if !errors.Is(err, room.ErrNotFound) && !errors.Is(err, room.ErrForbidden) {
 			s.log.Error("session lookup", "err", err)
-			s.page(w, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment.")
+			s.page(w, r, nil, http.StatusInternalServerError, "error")
 			return
 		}
-		s.page(w, http.StatusForbidden, "Please join again",
-			"This conference page needs a valid session. Please join again from your course.")
+		s.page(w, r, nil, http.StatusForbidden, "rejoin")
 		return
 	}
 	switch {
 	case rest == "/" || rest == "/index.html":
-		w.Header().Set("Cache-Control", "no-store")
-		s.serveAsset(w, r, "index.html")
+		s.serveIndex(w, r, sess)
 	case rest == "/ws":
 		if s.o.WS == nil {
-			s.page(w, http.StatusServiceUnavailable, "Unavailable", "The conference service is not running.")
+			s.page(w, r, sess, http.StatusServiceUnavailable, "unavailable")
 			return
 		}
 		s.o.WS.ServeWS(w, r, sess)
 	case strings.HasPrefix(rest, "/avatar/"):
 		s.serveAvatar(w, r, sess, strings.TrimPrefix(rest, "/avatar/"))
 	default:
-		s.page(w, http.StatusNotFound, "Not found", "There is nothing at this address.")
+		s.page(w, r, nil, http.StatusNotFound, "notFound")
 	}
 }
 
@@ -101,17 +103,22 @@ var contentTypes = map[string]string{
 	".map":   "application/json",
 }
 
-// serveAsset writes one file of the embedded client.
-func (s *server) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
-	name = path.Clean("/" + name)[1:]
-	if s.o.Static == nil || name == "" || !fs.ValidPath(name) {
-		s.page(w, http.StatusNotFound, "Not found", "There is nothing at this address.")
-		return
+// asset is one embedded file, ready to serve: its bytes and the ETag made
+// from them.
+type asset struct {
+	data []byte
+	etag string
+	ct   string
+}
+
+// loadAsset reads an embedded file once and keeps it with its ETag.
+func (s *server) loadAsset(name string) (*asset, bool) {
+	if a, ok := s.assets.Load(name); ok {
+		return a.(*asset), true
 	}
 	data, err := fs.ReadFile(s.o.Static, name)
 	if err != nil {
-		s.page(w, http.StatusNotFound, "Not found", "There is nothing at this address.")
-		return
+		return nil, false
 	}
 	ct, ok := contentTypes[strings.ToLower(path.Ext(name))]
 	if !ok {
@@ -119,14 +126,71 @@ func (s *server) serveAsset(w http.ResponseWriter, r *http.Request, name string)
 			ct = "application/octet-stream"
 		}
 	}
-	w.Header().Set("Content-Type", ct)
-	if w.Header().Get("Cache-Control") == "" {
-		// No build step and no hashed names: revalidate on every load.
-		w.Header().Set("Cache-Control", "no-cache")
+	sum := sha256.Sum256(data)
+	a := &asset{data: data, ct: ct, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+	s.assets.Store(name, a)
+	return a, true
+}
+
+// serveAsset writes one file of the embedded client. Each carries an ETag
+// of its content: browsers revalidate (no-cache) and get 304 Not Modified
+// without the body until a new binary serves other bytes.
+func (s *server) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
+	name = path.Clean("/" + name)[1:]
+	if s.o.Static == nil || name == "" || !fs.ValidPath(name) {
+		s.page(w, r, nil, http.StatusNotFound, "notFound")
+		return
 	}
+	a, ok := s.loadAsset(name)
+	if !ok {
+		s.page(w, r, nil, http.StatusNotFound, "notFound")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.ct)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", a.etag)
+	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, a.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(a.data)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(data)
+		_, _ = w.Write(a.data)
+	}
+}
+
+// etagMatches reports whether an If-None-Match header names etag (or *).
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// serveIndex writes the client page in the participant's language: the
+// <html lang> the client's translations follow. Never cached: it is the
+// page of one session.
+func (s *server) serveIndex(w http.ResponseWriter, r *http.Request, sess *room.Session) {
+	a, ok := s.loadAsset("index.html")
+	if s.o.Static == nil || !ok {
+		s.page(w, r, sess, http.StatusNotFound, "notFound")
+		return
+	}
+	lang := s.locale(r, sess)
+	page := strings.Replace(string(a.data), `<html lang="en"`, `<html lang="`+lang+`"`, 1)
+	h := w.Header()
+	h.Set("Content-Type", a.ct)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", lang)
+	h.Set("Content-Length", strconv.Itoa(len(page)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = io.WriteString(w, page)
 	}
 }
 
@@ -142,7 +206,7 @@ var avatarTypes = map[string]bool{
 func (s *server) serveAvatar(w http.ResponseWriter, r *http.Request, sess *room.Session, pid string) {
 	ps, err := s.mgr.Participants(r.Context(), sess.MeetingKey)
 	if err != nil {
-		s.page(w, http.StatusNotFound, "Not found", "There is no such picture.")
+		s.page(w, r, sess, http.StatusNotFound, "noPicture")
 		return
 	}
 	var self, subject *room.Participant
@@ -155,14 +219,14 @@ func (s *server) serveAvatar(w http.ResponseWriter, r *http.Request, sess *room.
 		}
 	}
 	if subject == nil || subject.AvatarURL == "" || !s.canSee(r.Context(), sess, self, subject) {
-		s.page(w, http.StatusNotFound, "Not found", "There is no such picture.")
+		s.page(w, r, sess, http.StatusNotFound, "noPicture")
 		return
 	}
 	ct, data, err := s.fetchAvatar(r.Context(), subject.AvatarURL)
 	if err != nil {
 		// One page for every failure: the reason is the operator's.
 		s.log.Info("avatar download failed", "reason", err.Error())
-		s.page(w, http.StatusBadGateway, "Picture unavailable", "The picture could not be loaded.")
+		s.page(w, r, sess, http.StatusBadGateway, "pictureUnavailable")
 		return
 	}
 	w.Header().Set("Content-Type", ct)
@@ -229,16 +293,21 @@ func (s *server) canSee(ctx context.Context, sess *room.Session, self, subject *
 }
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} · Aula</title></head>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · Aula</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml"></head>
 <body><main><h1>{{.Title}}</h1><p>{{.Text}}</p></main></body></html>
 `))
 
-// page writes a small HTML page (errors, expired links). No script, no
+// page writes a small HTML page (errors, expired links) in the language of
+// the request (the session's, when there is one). key names its title and
+// text in the catalogues (page.<key>.title, page.<key>.text). No script, no
 // style from elsewhere: the CSP holds.
-func (s *server) page(w http.ResponseWriter, status int, title, text string) {
+func (s *server) page(w http.ResponseWriter, r *http.Request, sess *room.Session, status int, key string) {
+	lang := s.locale(r, sess)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Language", lang)
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, struct{ Title, Text string }{title, text})
+	_ = pageTmpl.Execute(w, struct{ Lang, Title, Text string }{lang,
+		s.i18n.text(lang, "page."+key+".title"), s.i18n.text(lang, "page."+key+".text")})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 
 	"aula/internal/testenv"
 	"aula/room"
+	"aula/web/static"
 	"aula/store"
 )
 
@@ -106,9 +108,20 @@ type env struct {
 }
 
 var testStatic = fstest.MapFS{
-	"index.html":  {Data: []byte("<!doctype html><title>Aula client</title><script type=module src=/static/js/app.js></script>")},
-	"js/app.js":   {Data: []byte("export const x = 1;\n")},
-	"css/app.css": {Data: []byte("body{margin:0}\n")},
+	"index.html":   {Data: []byte(`<!doctype html><html lang="en"><title>Aula client</title><script type=module src=/static/js/app.js></script>`)},
+	"js/app.js":    {Data: []byte("export const x = 1;\n")},
+	"css/app.css":  {Data: []byte("body{margin:0}\n")},
+	"i18n/en.json": {Data: catalogue("en")},
+	"i18n/de.json": {Data: catalogue("de")},
+}
+
+// catalogue is a real translation catalogue of the client.
+func catalogue(lang string) []byte {
+	b, err := fs.ReadFile(static.FS, "i18n/"+lang+".json")
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func newEnv(t *testing.T, mutate ...func(*Options)) *env {

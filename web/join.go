@@ -202,12 +202,11 @@ func (s *server) serveRedeem(c *gin.Context) {
 	newToken, sess, err := s.mgr.RedeemSession(c.Request.Context(), token)
 	if err != nil {
 		if errors.Is(err, room.ErrNotFound) {
-			s.page(c.Writer, http.StatusNotFound, "This link was already used",
-				"Join links work once. Please join again from your course.")
+			s.page(c.Writer, c.Request, nil, http.StatusNotFound, "linkUsed")
 			return
 		}
 		s.log.Error("redeem session", "err", err)
-		s.page(c.Writer, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment.")
+		s.page(c.Writer, c.Request, nil, http.StatusInternalServerError, "error")
 		return
 	}
 	s.setSessionCookie(c.Writer, sess.Slot, newToken)

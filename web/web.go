@@ -33,6 +33,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -98,6 +99,10 @@ type server struct {
 	fetch   func(context.Context, string, int64) ([]byte, error)
 	// callbacks holds a token per end callback in flight.
 	callbacks chan struct{}
+	// i18n are the client's translation catalogues, for the server's pages.
+	i18n catalogues
+	// assets caches the embedded files with their ETags, by name.
+	assets sync.Map
 }
 
 func init() {
@@ -139,6 +144,11 @@ func New(o Options) (http.Handler, error) {
 		base:   strings.TrimRight(o.PublicURL.String(), "/"),
 		secure: o.PublicURL.Scheme == "https",
 	}
+	cats, err := loadCatalogues(o.Static)
+	if err != nil {
+		return nil, err
+	}
+	s.i18n = cats
 	s.csp = contentSecurityPolicy(o.FrameAncestors)
 	s.fetch = s.fetchDocument
 	s.callbacks = make(chan struct{}, endCallbackMaxInFlight)
@@ -198,7 +208,7 @@ func (s *server) routes() http.Handler {
 		e.GET("/metrics", gin.WrapH(promHandler(s.o.Registry)))
 	}
 	e.NoRoute(func(c *gin.Context) {
-		s.page(c.Writer, http.StatusNotFound, "Not found", "There is nothing at this address.")
+		s.page(c.Writer, c.Request, nil, http.StatusNotFound, "notFound")
 	})
 	return e
 }

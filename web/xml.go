@@ -260,15 +260,6 @@ func meetingView(m *room.Meeting, ps []*room.Participant) meetingXML {
 	if v.Metadata == nil {
 		v.Metadata = metadataXML{}
 	}
-	// The presenter in BBB is the first moderator by default; Aula names
-	// the earliest moderator in the room (ps is sorted by join time).
-	presenter := ""
-	for _, p := range ps {
-		if p.InRoom && p.Role == room.Moderator {
-			presenter = p.ID
-			break
-		}
-	}
 	for _, p := range ps {
 		// Participants waiting in the lobby are not in the meeting yet,
 		// as BBB does not list guests waiting for approval.
@@ -280,7 +271,7 @@ func meetingView(m *room.Meeting, ps []*room.Participant) meetingXML {
 			UserID:          p.UserID,
 			FullName:        p.Name,
 			Role:            string(p.Role),
-			IsPresenter:     p.ID == presenter,
+			IsPresenter:     p.Presenter,
 			IsListeningOnly: !voice,
 			HasJoinedVoice:  voice,
 			HasVideo:        p.Video,
