@@ -39,6 +39,11 @@ type Config struct {
 	// ErrNegotiationTimeout) instead of waiting forever with its
 	// subscriptions frozen. 0 means DefaultNegotiationTimeout.
 	NegotiationTimeout time.Duration
+	// EchoTimeout is how long an echo test (Peer.SetEcho: the participant
+	// hears their own microphone back through the SFU) lasts at most; the
+	// server ends it by itself then, so a forgotten test does not keep
+	// playing one's own voice. 0 means DefaultEchoTimeout.
+	EchoTimeout time.Duration
 
 	// net replaces the OS network (tests run the SFU on Pion's vnet to
 	// lose packets on the wire). Only the media UDP port uses it: ICE-TCP
@@ -49,6 +54,10 @@ type Config struct {
 // DefaultNegotiationTimeout is the NegotiationTimeout when none is set
 // (the value LiveKit uses).
 const DefaultNegotiationTimeout = 15 * time.Second
+
+// DefaultEchoTimeout is the EchoTimeout when none is set: long enough to
+// say a sentence and hear it back, as in BigBlueButton's echo test.
+const DefaultEchoTimeout = 15 * time.Second
 
 // TURNConfig configures the built-in TURN server.
 type TURNConfig struct {
@@ -85,6 +94,9 @@ func (c *Config) validate() error {
 	}
 	if c.NegotiationTimeout < 0 {
 		return bad("NegotiationTimeout", "%s is negative", c.NegotiationTimeout)
+	}
+	if c.EchoTimeout < 0 {
+		return bad("EchoTimeout", "%s is negative", c.EchoTimeout)
 	}
 	if c.TURN.Enabled {
 		if c.TURN.Port < 0 || c.TURN.Port > 65535 {

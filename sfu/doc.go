@@ -140,6 +140,18 @@
 // bandwidth estimate (REMB, which browsers send because the subscribe offer
 // negotiates goog-remb) and among the layers actually arriving.
 //
+// Echo test: peer.SetEcho(true) sends the participant their own
+// microphone back through the SFU (browser → SFU → browser), as
+// BigBlueButton's echo test does. The track is added to their subscribe
+// PeerConnection like anyone else's, announced in the offer's Tracks with
+// their own participant ID and kind "mic" (the only way one's own ID
+// appears there), whatever StopForwarding says: others never hear it, nor
+// does the participant count as speaking. It works for a microphone
+// published after the echo was switched on, and ends with SetEcho(false),
+// the peer's Close, or by itself after Config.EchoTimeout (15 s); each end
+// removes the track with the next offer. Without the echo a peer never
+// receives its own tracks, whatever its Policy says.
+//
 // Active speaker: Room.OnSpeaking reports speaking on/off per participant
 // from the RFC 6464 audio level of their microphone; the signaling layer
 // puts it in the roster. Audio is forwarded only while its publisher
@@ -197,8 +209,8 @@
 //
 // Per SFU: the UDP/TCP muxes and TURN server (Pion's). Per room: one
 // speaker-detection loop. Per peer: two negotiation queues (the
-// negotiation timeout is a timer read by the subscribe queue, not a
-// goroutine), one writer, one read loop per received encoding, one RTCP
+// negotiation timeout and the echo test's end are timers read by the
+// subscribe queue, not goroutines), one writer, one read loop per received encoding, one RTCP
 // reader per sent track, plus Pion's own; a failing peer is closed by a
 // short-lived goroutine the room waits for. CloseRoom and Peer.Close wait
 // until all of them ended.

@@ -41,6 +41,7 @@ type downTrack struct {
 	sender *webrtc.RTPSender
 	bind   atomic.Pointer[binding]
 	closed atomic.Bool
+	echo   bool // the subscriber is the publisher: the echo test (echo.go)
 
 	// current is the layer being forwarded (-1 none yet); target is the
 	// layer wanted, taken over at its next keyframe.
@@ -66,7 +67,7 @@ type downTrack struct {
 }
 
 func newDownTrack(up *upTrack, sub *Peer) *downTrack {
-	d := &downTrack{up: up, sub: sub, w: sub.w, stats: up.stats}
+	d := &downTrack{up: up, sub: sub, w: sub.w, stats: up.stats, echo: up.pub == sub}
 	d.current.Store(-1)
 	if !up.isVideo {
 		d.current.Store(0) // audio has one layer and needs no keyframe
@@ -295,7 +296,22 @@ func (d *downTrack) rtcpLoop() {
 	}
 }
 
+// attach makes the up track's read loops feed d: the subscriber list, or
+// for the echo test the up track's echo slot, which the read loops serve
+// before the forwarding gates.
+func (d *downTrack) attach() {
+	if d.echo {
+		d.up.echo.Store(d)
+		return
+	}
+	d.up.addDown(d)
+}
+
 func (d *downTrack) close() {
 	d.closed.Store(true)
+	if d.echo {
+		d.up.echo.CompareAndSwap(d, nil)
+		return
+	}
 	d.up.removeDown(d)
 }

@@ -137,6 +137,7 @@ type testClient struct {
 	mu      sync.Mutex
 	infos   map[string]TrackInfo // by mid, from the latest offer
 	recv    map[string]*recvTrack
+	byMid   map[string]*atomic.Int64 // every packet per m-line, announced or not
 	tracks  []*pubTrack
 	offered atomic.Int64
 }
@@ -149,7 +150,7 @@ func newClient(t *testing.T, r *Room, id string, o clientOpts) *testClient {
 	}
 	api := clientAPI(t, o)
 	c := &testClient{t: t, id: id, peer: peer, offers: make(chan Signal, 16), ignore: o.ignore, quit: make(chan struct{}),
-		infos: map[string]TrackInfo{}, recv: map[string]*recvTrack{}}
+		infos: map[string]TrackInfo{}, recv: map[string]*recvTrack{}, byMid: map[string]*atomic.Int64{}}
 	if c.pub, err = api.NewPeerConnection(o.config); err != nil {
 		t.Fatal(err)
 	}
@@ -215,11 +216,13 @@ func (c *testClient) onTrack(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 			mid = x.Mid()
 		}
 	}
+	all := c.midCounter(mid)
 	for {
 		p, _, err := tr.ReadRTP()
 		if err != nil {
 			return
 		}
+		all.Add(1)
 		c.mu.Lock()
 		r := c.recv[c.infos[mid].TrackID]
 		c.mu.Unlock()
@@ -234,6 +237,19 @@ func (c *testClient) onTrack(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		r.mu.Unlock()
 		r.packets.Add(1)
 	}
+}
+
+// midCounter counts every packet arriving on an m-line, also after the
+// latest offer stopped announcing it (which received cannot see).
+func (c *testClient) midCounter(mid string) *atomic.Int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.byMid[mid]
+	if n == nil {
+		n = &atomic.Int64{}
+		c.byMid[mid] = n
+	}
+	return n
 }
 
 // received returns what arrived of the publisher's track of this kind.

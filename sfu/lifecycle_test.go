@@ -170,6 +170,7 @@ func TestConfigValidate(t *testing.T) {
 		{"turn realm", Config{TURN: TURNConfig{Enabled: true, Secret: ok}}, "TURN.Realm"},
 		{"turn port", Config{TURN: TURNConfig{Enabled: true, Realm: "x", Secret: ok, Port: -1}}, "TURN.Port"},
 		{"negotiation timeout", Config{NegotiationTimeout: -time.Second}, "NegotiationTimeout"},
+		{"echo timeout", Config{EchoTimeout: -time.Second}, "EchoTimeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -87,7 +87,7 @@ func (p *Peer) HandleAnswer(answer string) error {
 		}
 		p.awaitingAnswer = false
 		p.reoffered = false
-		p.subQ.cancelTimer()
+		p.subQ.answer.cancel()
 		p.pendingSub = p.applyCandidates(p.subPC, p.pendingSub)
 		if p.renegotiate {
 			p.renegotiate = false
@@ -177,7 +177,13 @@ func (p *Peer) sync() {
 		if p.local != nil && u.kind != KindMic {
 			continue // a phone hears the room, it sees nothing
 		}
-		if u.pub != p && p.policy.CanReceive(p.id, u.pub.id, u.kind) {
+		if u.pub == p {
+			if p.wantsOwn(u) {
+				want[u.id] = u // the echo test
+			}
+			continue
+		}
+		if p.policy.CanReceive(p.id, u.pub.id, u.kind) {
 			want[u.id] = u
 		}
 	}
@@ -206,7 +212,7 @@ func (p *Peer) sync() {
 		if p.local != nil {
 			d.bind.Store(&binding{ws: &localSink{l: p.local, source: u.pub.id}})
 			p.downs[id] = d
-			u.addDown(d)
+			d.attach()
 			changed = true
 			continue
 		}
@@ -217,7 +223,7 @@ func (p *Peer) sync() {
 		}
 		d.sender = sender
 		p.downs[id] = d
-		u.addDown(d)
+		d.attach()
 		p.wg.Add(1)
 		go func() { defer p.wg.Done(); d.rtcpLoop() }()
 		changed = true
@@ -278,7 +284,7 @@ func (p *Peer) offer() error {
 	}
 	p.awaitingAnswer = true
 	p.lastOffer = Signal{Type: SignalOffer, Target: TargetSubscribe, SDP: p.subPC.LocalDescription().SDP, Tracks: infos}
-	p.subQ.after(p.room.sfu.negotiationTimeout(), p.offerTimedOut)
+	p.subQ.answer.arm(p.room.sfu.negotiationTimeout(), p.offerTimedOut)
 	p.emit(p.lastOffer)
 	return nil
 }
@@ -305,7 +311,7 @@ func (p *Peer) offerTimedOut() {
 	}
 	p.log.Info("subscribe offer not answered: offering again", "timeout", timeout)
 	p.reoffered = true
-	p.subQ.after(timeout, p.offerTimedOut)
+	p.subQ.answer.arm(timeout, p.offerTimedOut)
 	again := p.lastOffer
 	again.Tracks = slices.Clone(again.Tracks) // the callback may keep the first
 	p.emit(again)
@@ -400,9 +406,9 @@ func streamIDOf(id string) string {
 }
 
 // opQueue runs one PeerConnection's negotiation steps one at a time. It
-// also owns one timeout (after), which fires on the queue like any step,
-// so that the timeout's work never races the step that armed it and
-// needs no goroutine of its own: it ends with the queue.
+// also owns the peer's timeouts (answer, echo), which fire on the queue
+// like any step, so that a timeout's work never races the step that armed
+// it and needs no goroutine of its own: it ends with the queue.
 type opQueue struct {
 	ch   chan func()
 	quit chan struct{}
@@ -410,50 +416,68 @@ type opQueue struct {
 	once sync.Once
 
 	// Owned by the queue's goroutine (the steps run on it).
-	timer   *time.Timer
-	onTimer func() // nil: no timeout armed
+	answer queueTimer // the outstanding subscribe offer (offerTimedOut)
+	echo   queueTimer // the echo test's end (echoTimedOut)
+}
+
+// queueTimer is one timeout of an opQueue. arm and cancel only from a
+// step running on the queue.
+type queueTimer struct {
+	t *time.Timer
+	f func() // nil: not armed
+}
+
+func newQueueTimer() queueTimer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return queueTimer{t: t}
+}
+
+// arm makes f run on the queue once d has passed, unless cancel or
+// another arm comes first.
+func (qt *queueTimer) arm(d time.Duration, f func()) {
+	qt.f = f
+	qt.t.Reset(d)
+}
+
+// cancel disarms the timeout.
+func (qt *queueTimer) cancel() {
+	qt.f = nil
+	qt.t.Stop()
+}
+
+// fire runs the armed function once. Since Go 1.23 Stop and Reset drain
+// the channel, so a tick seen here belongs to the timeout armed last.
+func (qt *queueTimer) fire() {
+	if f := qt.f; f != nil {
+		qt.f = nil
+		f()
+	}
 }
 
 func newOpQueue() *opQueue {
 	q := &opQueue{ch: make(chan func(), 64), quit: make(chan struct{}), done: make(chan struct{}),
-		timer: time.NewTimer(time.Hour)}
-	q.timer.Stop()
+		answer: newQueueTimer(), echo: newQueueTimer()}
 	go q.run()
 	return q
 }
 
 func (q *opQueue) run() {
 	defer close(q.done)
-	defer q.timer.Stop()
+	defer q.answer.t.Stop()
+	defer q.echo.t.Stop()
 	for {
 		select {
 		case f := <-q.ch:
 			f()
-		case <-q.timer.C:
-			// Since Go 1.23 Stop and Reset drain the channel, so a tick
-			// seen here belongs to the timeout armed last.
-			if f := q.onTimer; f != nil {
-				q.onTimer = nil
-				f()
-			}
+		case <-q.answer.t.C:
+			q.answer.fire()
+		case <-q.echo.t.C:
+			q.echo.fire()
 		case <-q.quit:
 			return
 		}
 	}
-}
-
-// after arms the queue's timeout: f runs on the queue once d has passed,
-// unless cancelTimer or another after comes first. Call it only from a
-// step running on the queue.
-func (q *opQueue) after(d time.Duration, f func()) {
-	q.onTimer = f
-	q.timer.Reset(d)
-}
-
-// cancelTimer disarms the timeout; only from a step running on the queue.
-func (q *opQueue) cancelTimer() {
-	q.onTimer = nil
-	q.timer.Stop()
 }
 
 func (q *opQueue) push(f func()) error {

@@ -87,6 +87,7 @@ type Peer struct {
 	onState  atomic.Pointer[func(Target, ConnState)]
 	onFailed atomic.Pointer[func(error)]
 	syncDue  atomic.Bool
+	echoOn   atomic.Bool                  // the echo test is on; written on subQ (echo.go)
 	downList atomic.Pointer[[]*downTrack] // copy of downs for readers off the queue
 
 	mu      sync.Mutex
@@ -414,7 +415,7 @@ func (p *Peer) Stats() PeerStats {
 	p.mu.Unlock()
 	for _, d := range *p.downList.Load() {
 		s.Received = append(s.Received, TrackStat{TrackID: d.up.id, ParticipantID: d.up.pub.id, Kind: d.up.kind,
-			Layer: int(d.current.Load()), Packets: d.sent.Load(), Forwarding: !d.up.muted.Load()})
+			Layer: int(d.current.Load()), Packets: d.sent.Load(), Forwarding: d.echo || !d.up.muted.Load()})
 	}
 	s.EstimateBps = p.estimate.Load()
 	return s

@@ -152,7 +152,7 @@ func (r *Room) addUp(u *upTrack) {
 	r.tracks[u.id] = u
 	r.mu.Unlock()
 	for _, p := range r.peerList() {
-		if p != u.pub {
+		if p != u.pub || p.wantsOwn(u) {
 			p.scheduleSync()
 		}
 	}
@@ -165,7 +165,9 @@ func (r *Room) removeUp(u *upTrack) {
 	}
 	r.mu.Unlock()
 	for _, p := range r.peerList() {
-		if p != u.pub {
+		// The publisher too, when its echo test is on or echoes the
+		// track: its sync drops the echo of a track that left.
+		if p != u.pub || p.wantsOwn(u) || u.echo.Load() != nil {
 			p.scheduleSync()
 		}
 	}

@@ -387,6 +387,14 @@ func (s *SFU) negotiationTimeout() time.Duration {
 	return DefaultNegotiationTimeout
 }
 
+// echoTimeout is the configured EchoTimeout or its default.
+func (s *SFU) echoTimeout() time.Duration {
+	if s.cfg.EchoTimeout > 0 {
+		return s.cfg.EchoTimeout
+	}
+	return DefaultEchoTimeout
+}
+
 func (s *SFU) closeSockets() error {
 	var errs []error
 	if s.udpMux != nil {

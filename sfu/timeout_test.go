@@ -100,7 +100,7 @@ func TestReofferAnsweredKeepsPeer(t *testing.T) {
 	// Nothing is outstanding, so no timeout is armed, and the next
 	// timeout starts afresh with a re-offer.
 	err := bob.peer.subQ.call(func() error {
-		if bob.peer.awaitingAnswer || bob.peer.reoffered || bob.peer.subQ.onTimer != nil {
+		if bob.peer.awaitingAnswer || bob.peer.reoffered || bob.peer.subQ.answer.f != nil {
 			return errors.New("negotiation state not reset by the answer")
 		}
 		return nil

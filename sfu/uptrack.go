@@ -72,9 +72,10 @@ type upTrack struct {
 	stats      *counters
 	layers     [maxLayers]atomic.Pointer[layer]
 	downs      atomic.Pointer[[]*downTrack]
-	muted      atomic.Bool  // the server stops forwarding (camera off, moderator mute)
-	lastLoud   atomic.Int64 // now() of the last audio packet to forward (speech or unmeasured)
-	lastSpeech atomic.Int64 // now() of the last audio packet measured as speech
+	echo       atomic.Pointer[downTrack] // the publisher's own echo test (echo.go), outside the gates
+	muted      atomic.Bool               // the server stops forwarding (camera off, moderator mute)
+	lastLoud   atomic.Int64              // now() of the last audio packet to forward (speech or unmeasured)
+	lastSpeech atomic.Int64              // now() of the last audio packet measured as speech
 	received   atomic.Uint64
 	wg         sync.WaitGroup // read loops
 	mu         sync.Mutex     // guards downs updates and running
@@ -205,6 +206,12 @@ func (u *upTrack) ingest(p *packet, l *layer, st *readState, t int64) {
 	}
 	l.cache.add(p)
 
+	if e := u.echo.Load(); e != nil {
+		// The echo test: the publisher hears itself whatever others may
+		// hear, so before the mute and speech gates (and no resync mark:
+		// its stream has no gaps).
+		e.forward(p, l.idx, t)
+	}
 	forward := !u.muted.Load()
 	if last := u.lastLoud.Load(); forward && !u.isVideo && u.levelExt != 0 && (last == 0 || t-last > int64(speechHold)) {
 		forward = false // audio is forwarded for active speakers only

@@ -22,6 +22,7 @@ const (
 	TypeMediaState     = "media.state"     // client: MediaState
 	TypeMediaLayer     = "media.layer"     // client: MediaLayer
 	TypeMediaRestart   = "media.restart"   // client: no data
+	TypeMediaEcho      = "media.echo"      // client: MediaEcho
 	TypeMediaConfig    = "media.config"    // server: MediaConfig
 	TypeMediaOffer     = "media.offer"     // server: MediaOffer
 	TypeMediaSpeaking  = "media.speaking"  // server: MediaSpeaking
@@ -91,6 +92,14 @@ type MediaLayer struct {
 	Height  int    `json:"height"`
 }
 
+// MediaEcho switches the echo test on or off: while on (15 s at most) the
+// participant receives their own microphone back through the SFU, and
+// nobody else hears it. On is required: a message without it is refused
+// rather than read as "off".
+type MediaEcho struct {
+	On *bool `json:"on"`
+}
+
 // MediaSpeaking says that a participant started or stopped speaking.
 type MediaSpeaking struct {
 	ID       string `json:"id"`
@@ -122,7 +131,8 @@ func NewMedia(s *sfu.SFU, iceHost string, log *slog.Logger) *Media {
 
 // Types implements Extension.
 func (m *Media) Types() []string {
-	return []string{TypeMediaPublish, TypeMediaAnswer, TypeMediaCandidate, TypeMediaState, TypeMediaLayer, TypeMediaRestart}
+	return []string{TypeMediaPublish, TypeMediaAnswer, TypeMediaCandidate, TypeMediaState, TypeMediaLayer, TypeMediaRestart,
+		TypeMediaEcho}
 }
 
 // Open implements Extension: browser participants get a media handler; it
@@ -430,6 +440,18 @@ func (h *mediaConn) Handle(ctx context.Context, typ string, data json.RawMessage
 			return err
 		}
 		return sfuError(h.peer.RestartICE())
+	case TypeMediaEcho:
+		var p MediaEcho
+		if err := DecodeData(data, &p); err != nil {
+			return err
+		}
+		if p.On == nil {
+			return fmt.Errorf("%w: on must be true or false", ErrBadRequest)
+		}
+		// Not a room state: the echo goes to the participant only, so
+		// neither media.state nor any lock is involved; the SFU ends it
+		// by itself after its time limit, and with the peer.
+		return sfuError(h.peer.SetEcho(*p.On))
 	}
 	return fmt.Errorf("%w: %q", ErrUnknownType, typ)
 }

@@ -269,6 +269,8 @@ func TestMediaWaitsForTheRoom(t *testing.T) {
 	}
 	viewer.send(TypeMediaState, "early", MediaState{Audio: true})
 	wantError(t, viewer, "early", CodeNotInRoom)
+	viewer.send(TypeMediaEcho, "early echo", MediaEcho{On: ptr(true)})
+	wantError(t, viewer, "early echo", CodeNotInRoom)
 	for _, m := range viewer.pending() {
 		if m.Type == TypeMediaConfig || m.Type == TypeMediaOffer {
 			t.Errorf("%s in the lobby", m.Type)
@@ -284,6 +286,19 @@ func TestMediaWaitsForTheRoom(t *testing.T) {
 // publishMic switches c's microphone on and publishes a Pion audio track
 // through the protocol, sending Opus silence every 20 ms until the test ends.
 func publishMic(t *testing.T, api *webrtc.API, c *client, s *sfu.SFU, key, id string) {
+	t.Helper()
+	c.send(TypeMediaState, "on", MediaState{Audio: true})
+	c.expect(TypeAck, errorWithRef("on"))
+	if !forwarding(s, key, id, sfu.KindMic) {
+		t.Fatal("the microphone is not forwarded after media.state switched it on")
+	}
+	publishMicTrack(t, api, c, id)
+}
+
+// publishMicTrack publishes a Pion audio track through the protocol, as a
+// browser does (for the echo test even with the microphone switched off),
+// sending Opus silence every 20 ms until the test ends.
+func publishMicTrack(t *testing.T, api *webrtc.API, c *client, id string) {
 	t.Helper()
 	pub, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -307,11 +322,6 @@ func publishMic(t *testing.T, api *webrtc.API, c *client, s *sfu.SFU, key, id st
 		t.Fatal(err)
 	}
 	<-gathered
-	c.send(TypeMediaState, "on", MediaState{Audio: true})
-	c.expect(TypeAck, errorWithRef("on"))
-	if !forwarding(s, key, id, sfu.KindMic) {
-		t.Fatal("the microphone is not forwarded after media.state switched it on")
-	}
 	c.send(TypeMediaPublish, "pub", MediaPublish{SDP: pub.LocalDescription().SDP, Kinds: map[string]sfu.TrackKind{tr.Mid(): sfu.KindMic}})
 	answer := decodeData[MediaAnswer](t, c.expect(TypeMediaAnswer, nil))
 	c.expect(TypeAck, errorWithRef("pub"))
@@ -446,6 +456,9 @@ func FuzzMediaMessage(f *testing.F) {
 		{TypeMediaState, `{"audio":true,"video":true,"screen":false}`},
 		{TypeMediaLayer, `{"trackId":"camera-1","width":320,"height":180}`},
 		{TypeMediaRestart, ``},
+		{TypeMediaEcho, `{"on":true}`},
+		{TypeMediaEcho, `{"on":"yes"}`},
+		{TypeMediaEcho, `{}`},
 	} {
 		f.Add(s[0], []byte(s[1]))
 	}

@@ -22,7 +22,7 @@ var allTypes = []string{
 	TypeParticipantLeft, TypeChatMessage, TypeMeetingEnded, TypeRemoved, TypeReplaced,
 	TypeAck, TypeError, TypePong,
 	TypeMediaPublish, TypeMediaAnswer, TypeMediaCandidate, TypeMediaState, TypeMediaLayer,
-	TypeMediaRestart, TypeMediaConfig, TypeMediaOffer, TypeMediaSpeaking,
+	TypeMediaRestart, TypeMediaConfig, TypeMediaOffer, TypeMediaSpeaking, TypeMediaEcho,
 	TypeGuestAdmit, TypeGuestWaiting, TypeGuestDenied,
 	TypeLockSet, TypeChatClear, TypeMeetingUpdated, TypeChatCleared,
 	TypeHandLowerAll, TypeMuteAll, TypePresenterSet, TypeStatusSet, TypeReactionSend, TypeReaction,
@@ -78,7 +78,7 @@ func TestDocsNameEveryField(t *testing.T) {
 	for _, v := range []any{ChatSend{}, HandRaise{}, Target{}, RoleSet{}, MeetingInfo{}, Welcome{},
 		ParticipantMsg{}, Ended{}, Error{}, room.Public{}, room.ChatMessage{}, Envelope{},
 		MediaConfig{}, MediaPublish{}, MediaAnswer{}, MediaOffer{}, MediaCandidate{}, MediaState{},
-		MediaLayer{}, MediaSpeaking{}, sfu.TrackInfo{}, sfu.ICEServer{}, GuestAdmit{}, GuestWaiting{},
+		MediaLayer{}, MediaSpeaking{}, MediaEcho{}, sfu.TrackInfo{}, sfu.ICEServer{}, GuestAdmit{}, GuestWaiting{},
 		LockSet{}, MeetingUpdated{}, room.LockSettings{}, MuteAll{}, StatusSet{}, ReactionSend{}, ReactionMsg{}} {
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {

@@ -44,6 +44,7 @@
  * @typedef {{audio: boolean, video: boolean, screen: boolean}} MediaState
  * @typedef {{trackId: string, width: number, height: number}} MediaLayer
  * @typedef {{id: string, speaking: boolean}} MediaSpeaking
+ * @typedef {{on: boolean}} MediaEcho
  */
 
 /** Client → server message types. */
@@ -72,6 +73,7 @@ export const ClientType = Object.freeze({
   MEDIA_STATE: 'media.state',
   MEDIA_LAYER: 'media.layer',
   MEDIA_RESTART: 'media.restart',
+  MEDIA_ECHO: 'media.echo',
 });
 
 /** Server → client message types. */
