@@ -105,6 +105,32 @@ func (tx *Tx) Participants(f func(p *Participant)) {
 	}
 }
 
+// Peer returns another feature of the meeting by name, for reading its
+// state (nil when the meeting has none).
+func (tx *Tx) Peer(name string) Feature {
+	if s := tx.l.slot(name); s != nil {
+		return s.f
+	}
+	return nil
+}
+
+// Also runs f on another feature of the meeting with a Tx of its own, so
+// what f changes there is stored and told under that feature's name (a
+// removed document takes its drawings with it).
+func (tx *Tx) Also(name string, f func(sub *Tx, feat Feature)) error {
+	s := tx.l.slot(name)
+	if s == nil {
+		return nil
+	}
+	sub := &Tx{l: tx.l, slot: s, now: tx.now}
+	f(sub, s.f)
+	if err := sub.commit(); err != nil {
+		return err
+	}
+	tx.ds = append(tx.ds, sub.ds...)
+	return nil
+}
+
 // MaySee reports whether viewer may see subject ("participants cannot see
 // each other").
 func (tx *Tx) MaySee(viewer, subject *Participant) bool { return tx.l.canSee(viewer, subject) }
@@ -213,6 +239,38 @@ func (m *Member) Command(_ context.Context, feature string, cmd any) (any, error
 		res = r
 		return tx.ds, nil
 	})
+	return res, err
+}
+
+// SystemCommand runs a feature's command as the server itself (actor of
+// kind KindSystem), for news from outside the meeting such as a finished
+// document conversion. The meeting must run on this node.
+func (m *Manager) SystemCommand(_ context.Context, key, feature string, cmd any) (any, error) {
+	l := m.lookup(key)
+	if l == nil {
+		return nil, ErrNotFound
+	}
+	l.mu.Lock()
+	if l.ended {
+		l.mu.Unlock()
+		return nil, ErrEnded
+	}
+	s := l.slot(feature)
+	if s == nil {
+		l.mu.Unlock()
+		return nil, fmt.Errorf("%w: %q", ErrNoFeature, feature)
+	}
+	tx := &Tx{l: l, slot: s, now: m.cfg.Now()}
+	res, err := s.f.Command(tx, &Participant{Kind: KindSystem, Role: Moderator, InRoom: true}, cmd)
+	if err == nil {
+		err = tx.commit()
+	}
+	var ds []delivery
+	if err == nil {
+		ds = tx.ds
+	}
+	l.mu.Unlock()
+	deliver(ds)
 	return res, err
 }
 

@@ -8,6 +8,9 @@ type Kind string
 const (
 	Browser Kind = "browser"
 	Phone   Kind = "phone"
+	// KindSystem is no participant: the actor of the server's own feature
+	// commands (Manager.SystemCommand), e.g. a finished conversion.
+	KindSystem Kind = "system"
 )
 
 // Participant is one person in a meeting, as kept in the store.
