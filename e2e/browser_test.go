@@ -257,25 +257,24 @@ func runMeeting(t *testing.T, chrome, redisURL string) {
 
 	// The viewer arrives first and waits in the lobby.
 	viewer.run("open join link", chromedp.Navigate(joinURL(base, meetingID, "Vera Viewer", room.Viewer)))
-	viewer.waitFor("the lobby", visible("#view-lobby"))
-	lobbyText := viewer.text("#view-lobby")
+	viewer.waitFor("the lobby", visible("#lobby-wait"))
+	lobbyText := viewer.text("#view-check")
 	if strings.Contains(lobbyText, mt.PIN) {
 		t.Errorf("the lobby shows the PIN: %q", lobbyText)
 	}
 
 	// The moderator arrives; the viewer is let in; both see each other.
 	mod.run("open join link", chromedp.Navigate(joinURL(base, meetingID, "Maria Moderator", room.Moderator)))
-	mod.waitFor("the room", visible("#view-room"))
+	mod.enter()
 	viewer.waitFor("admission to the room", visible("#view-room"))
 	for _, p := range []*tab{viewer, mod} {
 		p.waitFor("both names in the participant list", rosterHas("Vera Viewer")+" && "+rosterHas("Maria Moderator"))
-		p.waitFor("the dial-in PIN", visible("#dialin")+fmt.Sprintf(` && document.querySelector('#dialin-pin').textContent === %q`, mt.PIN))
+		p.waitFor("the dial-in PIN", visible("#dialin-open")+fmt.Sprintf(` && document.querySelector('#dialin-pin').textContent === %q`, mt.PIN))
 	}
-	mod.waitFor("the End meeting button", visible("#end-meeting"))
-	viewer.waitFor("no End meeting button for viewers", `document.querySelector('#end-meeting').hidden`)
 
 	// A public chat line from the viewer reaches the moderator with the name.
 	const line = "Hello from the back row"
+	viewer.openTab("chat")
 	viewer.run("send chat",
 		chromedp.SendKeys(chromedp.CSS("#chat-input"), line),
 		chromedp.Click(chromedp.CSS("#chat-send")),
@@ -292,8 +291,8 @@ func runMeeting(t *testing.T, chrome, redisURL string) {
 		t.Fatal("the presentation uploaded on create is not in the data directory")
 	}
 
-	// The moderator ends the meeting (with confirmation).
-	mod.run("click End meeting", chromedp.Click(chromedp.CSS("#end-meeting")))
+	// The moderator ends the meeting (leave, then "end for all").
+	mod.run("click Leave", chromedp.Click(chromedp.CSS("#leave")))
 	mod.waitFor("the confirmation", visible("#end-confirm"))
 	mod.run("confirm", chromedp.Click(chromedp.CSS("#end-confirm")))
 	for _, p := range []*tab{viewer, mod} {

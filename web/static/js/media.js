@@ -275,6 +275,16 @@ export class Media extends Emitter {
     return this.conn.request(ClientType.MEDIA_LAYER, { trackId, width: Math.round(width), height: Math.round(height) });
   }
 
+  /**
+   * The echo test through the server: while on, the SFU sends one's own
+   * published microphone back (as a subscribe track of oneself, kind
+   * mic), for at most 15 s.
+   * @param {boolean} on
+   */
+  echo(on) {
+    return this.conn.request(ClientType.MEDIA_ECHO, { on });
+  }
+
   /** @param {{audio: boolean, video: boolean, screen: boolean}} s */
   setState(s) {
     return this.conn.request(ClientType.MEDIA_STATE, s);

@@ -47,6 +47,32 @@
  * @typedef {{on: boolean}} MediaEcho
  */
 
+/**
+ * Presentation and whiteboard (docs/protocol.md, "Presentation", "Whiteboard").
+ * @typedef {{w: number, h: number}} PageSize
+ * @typedef {{id: string, name: string, status: 'converting'|'ready'|'failed',
+ *   pages?: PageSize[], done?: number, total?: number, error?: string,
+ *   downloadable: boolean, ext?: string, uploader?: string, page?: number}} PresentationDoc
+ * @typedef {{docs: PresentationDoc[], current: string, page: number,
+ *   zoom: number, x: number, y: number}} PresentationState
+ * @typedef {{doc: string}} DocRef
+ * @typedef {{page: number}} PageTurn
+ * @typedef {{zoom: number, x: number, y: number}} ViewSet
+ * @typedef {{doc: string, allow: boolean}} DownloadSet
+ * @typedef {{doc: string, page: number}} PageRef
+ * @typedef {{id: string, kind: 'pen'|'highlighter'|'line'|'arrow'|'rect'|'ellipse'|'text',
+ *   points: number[][], color: string, width: number, text?: string, size?: number,
+ *   author?: string}} Shape
+ * @typedef {{page: PageRef, shape: Shape}} WBShape
+ * @typedef {{page: PageRef, ids: string[]}} WBShapes
+ * @typedef {{page: PageRef, shapes: Shape[]}} WBShapesAdded
+ * @typedef {{page: PageRef, ids: string[], dx: number, dy: number}} WBMove
+ * @typedef {{page: PageRef, all?: boolean}} WBClear
+ * @typedef {{all: boolean, ids: string[]}} WBAccess
+ * @typedef {{id?: string, page: PageRef, x: number, y: number}} WBCursor
+ * @typedef {{pages: Object<string, Shape[]>, all: boolean, ids: string[]}} WhiteboardState
+ */
+
 /** Client → server message types. */
 export const ClientType = Object.freeze({
   CHAT_SEND: 'chat.send',
@@ -64,6 +90,21 @@ export const ClientType = Object.freeze({
   PRESENTER_SET: 'presenter.set',
   STATUS_SET: 'status.set',
   REACTION_SEND: 'reaction.send',
+  PRESENTATION_SHOW: 'presentation.show',
+  PRESENTATION_PAGE: 'presentation.page',
+  PRESENTATION_VIEW: 'presentation.view',
+  PRESENTATION_REMOVE: 'presentation.remove',
+  PRESENTATION_DOWNLOAD: 'presentation.download',
+  PRESENTATION_ADD_PAGE: 'presentation.addPage',
+  WB_DRAW: 'wb.draw',
+  WB_DRAWING: 'wb.drawing',
+  WB_ERASE: 'wb.erase',
+  WB_MOVE: 'wb.move',
+  WB_UNDO: 'wb.undo',
+  WB_REDO: 'wb.redo',
+  WB_CLEAR: 'wb.clear',
+  WB_ACCESS: 'wb.access',
+  WB_CURSOR: 'wb.cursor',
   LEAVE: 'leave',
   PING: 'ping',
   // Media (js/media.js): negotiation with the SFU and device state.
@@ -95,11 +136,21 @@ export const ServerType = Object.freeze({
   MEETING_UPDATED: 'meeting.updated',
   CHAT_CLEARED: 'chat.cleared',
   REACTION: 'reaction',
+  PRESENTATION_STATE: 'presentation.state',
+  WB_ADDED: 'wb.added',
+  WB_REMOVED: 'wb.removed',
+  WB_MOVED: 'wb.moved',
+  WB_DRAWING: 'wb.drawing',
+  WB_ACCESS: 'wb.access',
+  WB_CURSOR: 'wb.cursor',
   MEDIA_CONFIG: 'media.config',
   MEDIA_OFFER: 'media.offer',
   MEDIA_ANSWER: 'media.answer',
   MEDIA_SPEAKING: 'media.speaking',
 });
+
+/** The reactions a participant may send (reaction.send). */
+export const REACTIONS = Object.freeze(['👍', '👎', '👏', '😂', '😮', '❤️', '🎉', '🤔']);
 
 /** Error codes of `error` messages. */
 export const ErrorCode = Object.freeze({
@@ -394,6 +445,41 @@ export class Connection extends Emitter {
   /** Let every waiting guest in. */
   admitAllGuests() {
     return this.request(ClientType.GUEST_ADMIT, { all: true, allow: true });
+  }
+
+  /** Moderator: lower every raised hand. */
+  lowerAllHands() {
+    return this.request(ClientType.HAND_LOWER_ALL);
+  }
+
+  /** Moderator: mute everyone but oneself. @param {boolean} exceptPresenter */
+  muteAll(exceptPresenter) {
+    return this.request(ClientType.PARTICIPANT_MUTE_ALL, { exceptPresenter });
+  }
+
+  /** Moderator: make a participant the presenter. @param {string} id */
+  setPresenter(id) {
+    return this.request(ClientType.PRESENTER_SET, { id });
+  }
+
+  /** One's own "away" status. @param {boolean} away */
+  setAway(away) {
+    return this.request(ClientType.STATUS_SET, { away });
+  }
+
+  /** A short reaction (one of the documented emoji). @param {string} emoji */
+  react(emoji) {
+    return this.request(ClientType.REACTION_SEND, { emoji });
+  }
+
+  /** Moderator: replace the lock settings. @param {LockSettings} lock */
+  setLock(lock) {
+    return this.request(ClientType.LOCK_SET, { lock });
+  }
+
+  /** Moderator: clear the public chat for everyone. */
+  clearChat() {
+    return this.request(ClientType.CHAT_CLEAR);
   }
 
   endMeeting() {

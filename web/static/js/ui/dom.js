@@ -1,5 +1,6 @@
 // Small DOM helpers. Text always goes in through textContent, never as
 // HTML, so names and chat lines cannot inject markup.
+import { t } from '../i18n.js';
 
 /**
  * Creates an element.
@@ -30,10 +31,17 @@ export function $(id) {
   return document.getElementById(id);
 }
 
-/** Shows exactly one of the top-level views. @param {string} name */
-export function showView(name) {
-  for (const el of document.querySelectorAll('.view')) {
-    el.hidden = el.id !== 'view-' + name;
+/**
+ * Translates the static page: data-i18n sets the text, data-i18n-<attr>
+ * sets that attribute (aria-label, title, placeholder).
+ * @param {ParentNode} root
+ */
+export function translate(root) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.getAttribute('data-i18n') || '');
+  for (const attr of ['aria-label', 'title', 'placeholder']) {
+    for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) {
+      el.setAttribute(attr, t(el.getAttribute(`data-i18n-${attr}`) || ''));
+    }
   }
 }
 
@@ -42,13 +50,6 @@ export function initials(name) {
   const parts = name.trim().split(/\s+/).filter(Boolean);
   const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
   return letters.map((p) => Array.from(p)[0] || '').join('').toUpperCase() || '?';
-}
-
-/** Local time of day of an ISO time. @param {string} iso */
-export function clock(iso) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
 /**
@@ -64,5 +65,26 @@ export function safeLink(u) {
     return url.protocol === 'https:' || url.protocol === 'http:' ? url.toString() : '';
   } catch {
     return '';
+  }
+}
+
+/**
+ * Re-renders a list and keeps keyboard focus on the element with the same
+ * data-focus-key (or on a fallback key), so an action never drops focus.
+ * @param {HTMLElement} container
+ * @param {() => void} render
+ * @param {(key: string) => string[]} [fallbacks] keys to try when the focused one is gone
+ */
+export function keepFocus(container, render, fallbacks) {
+  const active = document.activeElement;
+  const key = active && container.contains(active) ? active.getAttribute('data-focus-key') : null;
+  render();
+  if (!key) return;
+  for (const k of [key, ...(fallbacks ? fallbacks(key) : [])]) {
+    const el = /** @type {HTMLElement|null} */ (container.querySelector(`[data-focus-key="${CSS.escape(k)}"]`));
+    if (el && !el.closest('[hidden]')) {
+      el.focus();
+      return;
+    }
   }
 }
