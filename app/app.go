@@ -78,7 +78,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Logger:         log.With("component", "room"),
 		// The lesson features: each a state machine in room, an
 		// extension in signaling (Start) and a client module.
-		Features: []room.FeatureSpec{room.ReactionFeature()},
+		Features: []room.FeatureSpec{room.ReactionFeature(), room.PresentationFeature(), room.WhiteboardFeature()},
 	}, st, files)
 	return a, nil
 }
@@ -125,7 +125,8 @@ func (a *App) Start() (err error) {
 		Manager:        a.mgr,
 		AllowedOrigins: []string{a.url.Scheme + "://" + a.url.Host},
 		Logger:         a.log.With("component", "signaling"),
-		Extensions:     []signaling.Extension{a.media, signaling.Reactions()},
+		Extensions: []signaling.Extension{a.media, signaling.Reactions(), signaling.Presentation(),
+			signaling.Whiteboard()},
 	})
 	allow, err := web.ParseNetworks(a.cfg.FetchAllowNetworks)
 	if err != nil {

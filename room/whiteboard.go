@@ -39,7 +39,7 @@ const (
 const (
 	MaxShapesPerPage = 1000
 	MaxShapes        = 20000 // per meeting
-	MaxPoints        = 5000  // per stroke
+	MaxPoints        = 2000  // per stroke (a long stroke is split by the client)
 	MaxShapeText     = 500   // runes
 	maxShapeID       = 40
 )

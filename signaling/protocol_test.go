@@ -26,6 +26,10 @@ var allTypes = []string{
 	TypeGuestAdmit, TypeGuestWaiting, TypeGuestDenied,
 	TypeLockSet, TypeChatClear, TypeMeetingUpdated, TypeChatCleared,
 	TypeHandLowerAll, TypeMuteAll, TypePresenterSet, TypeStatusSet, TypeReactionSend, TypeReaction,
+	TypePresentationShow, TypePresentationPage, TypePresentationView, TypePresentationRemove,
+	TypePresentationDownload, TypePresentationAddPage, TypePresentationState,
+	TypeWBDraw, TypeWBDrawing, TypeWBErase, TypeWBMove, TypeWBUndo, TypeWBRedo, TypeWBClear,
+	TypeWBAccess, TypeWBCursor, TypeWBAdded, TypeWBRemoved, TypeWBMoved,
 }
 
 var allCodes = []string{
@@ -79,7 +83,10 @@ func TestDocsNameEveryField(t *testing.T) {
 		ParticipantMsg{}, Ended{}, Error{}, room.Public{}, room.ChatMessage{}, Envelope{},
 		MediaConfig{}, MediaPublish{}, MediaAnswer{}, MediaOffer{}, MediaCandidate{}, MediaState{},
 		MediaLayer{}, MediaSpeaking{}, MediaEcho{}, sfu.TrackInfo{}, sfu.ICEServer{}, GuestAdmit{}, GuestWaiting{},
-		LockSet{}, MeetingUpdated{}, room.LockSettings{}, MuteAll{}, StatusSet{}, ReactionSend{}, ReactionMsg{}} {
+		LockSet{}, MeetingUpdated{}, room.LockSettings{}, MuteAll{}, StatusSet{}, ReactionSend{}, ReactionMsg{},
+		DocRef{}, PageTurn{}, ViewSet{}, DownloadSet{}, room.PresentationView{}, room.Doc{}, room.PageSize{},
+		WBShape{}, WBShapes{}, WBShapesAdded{}, WBMove{}, WBClear{}, WBAccessMsg{}, WBCursorMsg{},
+		room.Shape{}, room.PageRef{}, room.WhiteboardView{}} {
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
