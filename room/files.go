@@ -31,6 +31,31 @@ func (m *Manager) StoreFile(ctx context.Context, key, name string, data []byte) 
 	return m.files.Put(key, name, data)
 }
 
+// CommitFiles moves a staged folder into a meeting running on this node,
+// atomically against the meeting's end like StoreFile: either the end's
+// wipe removes it, or the meeting had ended and nothing moves (ErrEnded;
+// the caller removes what it staged).
+func (m *Manager) CommitFiles(ctx context.Context, key, staged, rel string) error {
+	if m.files == nil {
+		return fmt.Errorf("%w: this server keeps no files", ErrInvalid)
+	}
+	m.sweepMu.RLock()
+	defer m.sweepMu.RUnlock()
+	l := m.lookup(key)
+	if l == nil {
+		return ErrEnded
+	}
+	l.filesMu.Lock()
+	defer l.filesMu.Unlock()
+	l.mu.Lock()
+	ended := l.ended
+	l.mu.Unlock()
+	if ended {
+		return ErrEnded
+	}
+	return m.files.Commit(key, staged, rel)
+}
+
 // SweepFiles deletes the file folders of meetings that neither run on this
 // node nor exist in the store: what a crash (SIGKILL, power loss) left
 // behind once the store forgot the meeting, or what a create racing an

@@ -2,6 +2,7 @@ package room
 
 import (
 	"context"
+	"os"
 	"time"
 )
 
@@ -115,4 +116,14 @@ type Files interface {
 	Remove(meetingKey string) error
 	// Meetings lists the keys of the meetings that have a folder.
 	Meetings() ([]string, error)
+	// Stage returns a new empty folder outside every meeting's, where an
+	// upload is written and converted before it joins its meeting
+	// (Commit). Staged folders left by a crash go at the next start.
+	Stage() (string, error)
+	// Commit moves a staged folder (or file) into the meeting's folder as
+	// rel (a relative path of valid names, e.g. "docs/<id>").
+	Commit(meetingKey, staged, rel string) error
+	// OpenFile opens a file inside the meeting's folder by relative path,
+	// never outside it.
+	OpenFile(meetingKey, rel string) (*os.File, error)
 }

@@ -20,7 +20,8 @@ import (
 // tree, cannot reach outside root/rooms. Directories are 0700 and files
 // 0600: only the Aula user reads participants' uploads.
 type Dir struct {
-	rooms string // absolute path of root/rooms
+	rooms   string // absolute path of root/rooms
+	staging string // absolute path of root/staging
 }
 
 var _ room.Files = (*Dir)(nil)
@@ -41,6 +42,15 @@ func NewDir(root string) (*Dir, error) {
 	if err := os.MkdirAll(rooms, 0o700); err != nil {
 		return nil, fmt.Errorf("store: data directory: %w", err)
 	}
+	// Uploads and conversions in progress live in staging until they join
+	// their meeting; whatever a crash left there belongs to nobody.
+	staging := filepath.Join(abs, "staging")
+	if err := os.RemoveAll(staging); err != nil {
+		return nil, fmt.Errorf("store: clear staging: %w", err)
+	}
+	if err := os.MkdirAll(staging, 0o700); err != nil {
+		return nil, fmt.Errorf("store: data directory: %w", err)
+	}
 	// Probe once that it is a writable directory, so a wrong setting stops
 	// start-up instead of failing the first upload.
 	f, err := os.CreateTemp(rooms, ".probe-*")
@@ -49,7 +59,7 @@ func NewDir(root string) (*Dir, error) {
 	}
 	f.Close()
 	os.Remove(f.Name())
-	return &Dir{rooms: rooms}, nil
+	return &Dir{rooms: rooms, staging: staging}, nil
 }
 
 // Root is the directory holding one sub-directory per meeting.
@@ -182,6 +192,80 @@ func (d *Dir) List(mk string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// Stage creates a new empty folder in root/staging and returns its path.
+func (d *Dir) Stage() (string, error) {
+	p := filepath.Join(d.staging, room.NewID())
+	if err := os.Mkdir(p, 0o700); err != nil {
+		return "", fmt.Errorf("store: stage: %w", err)
+	}
+	return p, nil
+}
+
+// validRel checks a relative path inside a meeting's folder: names that
+// ValidName accepts, joined by "/".
+func validRel(rel string) error {
+	if rel == "" {
+		return fmt.Errorf("%w: %w: empty path", ErrInvalidName, room.ErrInvalid)
+	}
+	for _, part := range strings.Split(rel, "/") {
+		if err := ValidName(part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Commit moves a staged folder or file (a path Stage returned, or inside
+// one) into the meeting's folder as rel, creating the folders on the way.
+// Both lie under the same root, so the move is one rename.
+func (d *Dir) Commit(mk, staged, rel string) error {
+	if err := validKey(mk); err != nil {
+		return err
+	}
+	if err := validRel(rel); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(staged)
+	if err != nil || !strings.HasPrefix(abs, d.staging+string(filepath.Separator)) {
+		return fmt.Errorf("%w: %w: not a staged path", ErrInvalidName, room.ErrInvalid)
+	}
+	target := filepath.Join(d.rooms, mk, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	if err := os.Rename(abs, target); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// OpenFile opens a file of the meeting by relative path through os.Root:
+// no name, link or ".." reaches outside the meeting's folder.
+func (d *Dir) OpenFile(mk, rel string) (*os.File, error) {
+	if err := validKey(mk); err != nil {
+		return nil, err
+	}
+	if err := validRel(rel); err != nil {
+		return nil, err
+	}
+	r, err := os.OpenRoot(filepath.Join(d.rooms, mk))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: file", room.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	defer r.Close()
+	f, err := r.Open(filepath.FromSlash(rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: file", room.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	return f, nil
 }
 
 // Meetings lists the keys of the meetings that have a directory, sorted.

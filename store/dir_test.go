@@ -186,3 +186,61 @@ func FuzzDirName(f *testing.F) {
 		}
 	})
 }
+
+// TestDirStageAndCommit: an upload is staged outside every meeting, then
+// joins its meeting's folder as a whole; paths never leave the folder; a
+// restart clears what a crash left in staging.
+func TestDirStageAndCommit(t *testing.T) {
+	root := t.TempDir()
+	d, err := store.NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := room.NewKey()
+	staged, err := d.Stage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(staged, "page-0001.png"), []byte("png"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Commit(mk, staged, "docs/d1"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := d.OpenFile(mk, "docs/d1/page-0001.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, rel := range []string{"../x", "docs/../../etc/passwd", "/etc/passwd", "docs//d1", ".hidden", ""} {
+		if _, err := d.OpenFile(mk, rel); !errors.Is(err, room.ErrInvalid) {
+			t.Errorf("OpenFile(%q) = %v, want ErrInvalid", rel, err)
+		}
+	}
+	if _, err := d.OpenFile(mk, "docs/d1/missing.png"); !errors.Is(err, room.ErrNotFound) {
+		t.Errorf("missing file: %v", err)
+	}
+	// Only staged paths can be committed.
+	outside := filepath.Join(root, "elsewhere")
+	os.Mkdir(outside, 0o700)
+	if err := d.Commit(mk, outside, "docs/d2"); !errors.Is(err, room.ErrInvalid) {
+		t.Errorf("committing a path outside staging: %v", err)
+	}
+	// A crash leaves a staged upload behind: the next start clears it.
+	left, err := d.Stage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.NewDir(root); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Fatalf("a staged folder survived a restart: %v", err)
+	}
+	if err := d.Remove(mk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "rooms", mk)); !os.IsNotExist(err) {
+		t.Fatal("the meeting's documents outlive its removal")
+	}
+}

@@ -150,8 +150,8 @@ func TestMissingAndBadParameters(t *testing.T) {
 	if len(ms.Meetings) != 1 || ms.Meetings[0].MeetingID != "room1" {
 		t.Fatalf("meetings after bad input: %+v", ms.Meetings)
 	}
-	if len(e.files.files) != 0 {
-		t.Fatalf("files written: %v", e.files.files)
+	if ms, _ := e.files.Meetings(); len(ms) != 0 {
+		t.Fatalf("files written for meetings %v", ms)
 	}
 }
 

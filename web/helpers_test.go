@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -24,63 +23,6 @@ import (
 )
 
 const testSecret = "s3cr3t-shared-with-the-platform"
-
-// memFiles is an in-memory room.Files.
-type memFiles struct {
-	mu    sync.Mutex
-	files map[string]map[string][]byte
-}
-
-func newMemFiles() *memFiles { return &memFiles{files: map[string]map[string][]byte{}} }
-
-func (f *memFiles) Put(key, name string, data []byte) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.files[key] == nil {
-		f.files[key] = map[string][]byte{}
-	}
-	f.files[key][name] = append([]byte(nil), data...)
-	return name, nil
-}
-
-func (f *memFiles) Open(key, name string) ([]byte, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	d, ok := f.files[key][name]
-	if !ok {
-		return nil, room.ErrNotFound
-	}
-	return d, nil
-}
-
-func (f *memFiles) List(key string) ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for n := range f.files[key] {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-func (f *memFiles) Meetings() ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for k := range f.files {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-func (f *memFiles) Remove(key string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.files, key)
-	return nil
-}
 
 // fakeWS records the sessions it was handed.
 type fakeWS struct {
@@ -100,7 +42,7 @@ type env struct {
 	t     *testing.T
 	srv   *httptest.Server
 	mgr   *room.Manager
-	files *memFiles
+	files *store.Dir
 	ws    *fakeWS
 	log   *testenv.LogBuffer
 	reg   *prometheus.Registry
@@ -124,9 +66,19 @@ func catalogue(lang string) []byte {
 	return b
 }
 
+// newDir is a real file store in a fresh temporary directory.
+func newDir(t *testing.T) *store.Dir {
+	t.Helper()
+	d, err := store.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	t.Helper()
-	e := &env{t: t, files: newMemFiles(), ws: &fakeWS{}, log: &testenv.LogBuffer{}, reg: prometheus.NewRegistry()}
+	e := &env{t: t, files: newDir(t), ws: &fakeWS{}, log: &testenv.LogBuffer{}, reg: prometheus.NewRegistry()}
 	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.mgr = room.NewManager(room.Config{Logger: logger}, store.NewMemory(nil), e.files)
 	// The listener exists before the handler, so PublicURL can name it.
