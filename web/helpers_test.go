@@ -18,8 +18,8 @@ import (
 
 	"aula/internal/testenv"
 	"aula/room"
-	"aula/web/static"
 	"aula/store"
+	"aula/web/static"
 )
 
 const testSecret = "s3cr3t-shared-with-the-platform"
