@@ -280,7 +280,7 @@ func runMeeting(t *testing.T, chrome, redisURL string) {
 		chromedp.Click(chromedp.CSS("#chat-send")),
 	)
 	mod.waitFor("the viewer's chat line", fmt.Sprintf(
-		`[...document.querySelectorAll('#chat-log li')].some(li => li.querySelector('.text').textContent === %q && li.querySelector('.from').textContent === 'Vera Viewer')`, line))
+		`[...document.querySelectorAll('#chat-log li')].some(li => li.querySelector('.text')?.textContent === %q && li.querySelector('.from')?.textContent === 'Vera Viewer')`, line))
 
 	// Before the end the meeting has data in the store and a file on disk,
 	// so the checks after the end can fail.

@@ -25,9 +25,11 @@ func TestControlsInTheBrowser(t *testing.T) {
 	vera := newPage(t, browser, "Vera")
 	tom := newPage(t, browser, "Tom")
 	mod.run("join", chromedp.Navigate(joinURL(base, meetingID, "Maria Moderator", room.Moderator)))
-	mod.waitFor("the room", visible("#view-room"))
+	mod.enter()
 	vera.run("join", chromedp.Navigate(joinURL(base, meetingID, "Vera Viewer", room.Viewer)))
 	tom.run("join", chromedp.Navigate(joinURL(base, meetingID, "Tom Example", room.Viewer)))
+	vera.enter()
+	tom.enter()
 	all := []*tab{mod, vera, tom}
 	for _, p := range all {
 		p.waitFor("everyone in the list", rosterHas("Maria Moderator")+" && "+rosterHas("Vera Viewer")+" && "+rosterHas("Tom Example"))
@@ -49,24 +51,32 @@ func TestControlsInTheBrowser(t *testing.T) {
 	mod.waitFor("Vera's hand down", "!"+personHas("Vera Viewer", ".badge.hand"))
 
 	// Vera writes privately to the moderator; Tom never sees it.
-	vera.run("private message", chromedp.Click(button("Send Maria Moderator a private message")),
+	vera.run("private message", chromedp.Click(button("Actions for Maria Moderator")),
+		chromedp.Click(button("Send Maria Moderator a private message")),
 		chromedp.SendKeys(chromedp.CSS("#chat-input"), "only for you"),
 		chromedp.Click(chromedp.CSS("#chat-send")))
+	// The moderator sees a new private conversation with an unread line.
+	mod.waitFor("the unread count on the chat tab", visible("#chat-unread")+` && document.querySelector('#chat-unread').textContent === '1'`)
+	mod.openTab("chat")
+	mod.run("open the thread with Vera", chromedp.Click(chromedp.CSS(`#threads button[aria-label^="Vera Viewer"]`)))
 	mod.waitFor("the private line", chatHas("Vera Viewer", "only for you")+` && document.querySelector('#chat-log li.is-private .private').textContent === 'private to you'`)
+	mod.waitFor("the unread count gone", `document.querySelector('#chat-unread').hidden`)
 	vera.waitFor("her own private line", chatHas("Vera Viewer", "only for you"))
-	mod.run("public message", chromedp.SendKeys(chromedp.CSS("#chat-input"), "for everyone"),
+	mod.run("public message", chromedp.Click(chromedp.CSS(`#threads button[data-thread=""]`)),
+		chromedp.SendKeys(chromedp.CSS("#chat-input"), "for everyone"),
 		chromedp.Click(chromedp.CSS("#chat-send")))
 	tom.waitFor("the public line", chatHas("Maria Moderator", "for everyone"))
 	tom.waitFor("no private line of others", "!"+chatHas("Vera Viewer", "only for you"))
 
 	// Tom is promoted and gets the moderator's controls.
-	tom.waitFor("no End meeting for a viewer", `document.querySelector('#end-meeting').hidden`)
-	mod.run("promote Tom", chromedp.Click(button("Make Tom Example a moderator")))
-	tom.waitFor("the End meeting button", visible("#end-meeting"))
+	tom.waitFor("no moderator tools for a viewer", `document.querySelector('#mod-tools').hidden`)
+	mod.openTab("people")
+	mod.run("promote Tom", chromedp.Click(button("Actions for Tom Example")), chromedp.Click(button("Make Tom Example a moderator")))
+	tom.waitFor("the moderator tools", visible("#mod-tools"))
 	mod.waitFor("Tom's moderator badge", personHas("Tom Example", ".badge.role"))
 
 	// The moderator removes Vera (with confirmation).
-	mod.run("remove Vera", chromedp.Click(button("Remove Vera Viewer from the meeting")))
+	mod.run("remove Vera", chromedp.Click(button("Actions for Vera Viewer")), chromedp.Click(button("Remove Vera Viewer from the meeting")))
 	mod.waitFor("the confirmation", visible("#remove-confirm"))
 	mod.run("confirm", chromedp.Click(chromedp.CSS("#remove-confirm")))
 	vera.waitFor("the removed page", visible("#view-ended")+` && document.querySelector('#ended-reason').textContent.includes('removed you')`)
@@ -74,6 +84,8 @@ func TestControlsInTheBrowser(t *testing.T) {
 
 	// Tom leaves.
 	tom.run("leave", chromedp.Click(chromedp.CSS("#leave")))
+	tom.waitFor("the moderator's leave dialog", visible("#leave-confirm"))
+	tom.run("just leave", chromedp.Click(chromedp.CSS("#leave-confirm")))
 	tom.waitFor("the left page", visible("#view-ended")+` && document.querySelector('#ended-reason').textContent === 'You left the meeting.'`)
 	mod.waitFor("Tom gone from the list", "!"+rosterHas("Tom Example"))
 
@@ -94,5 +106,5 @@ func personHas(name, sel string) string {
 
 // chatHas is a JS expression: the chat shows a line from name with text.
 func chatHas(from, text string) string {
-	return fmt.Sprintf(`[...document.querySelectorAll('#chat-log li')].some(li => li.querySelector('.from').textContent === %q && li.querySelector('.text').textContent === %q)`, from, text)
+	return fmt.Sprintf(`[...document.querySelectorAll('#chat-log li')].some(li => li.querySelector('.from')?.textContent === %q && li.querySelector('.text')?.textContent === %q)`, from, text)
 }

@@ -42,12 +42,12 @@ func TestGuestApprovalInTheBrowser(t *testing.T) {
 			gary := newPage(t, browser, "Gary")
 			gina := newPage(t, browser, "Gina")
 			mod.run("join", chromedp.Navigate(joinURL(base, meetingID, "Maria Moderator", room.Moderator)))
-			mod.waitFor("the room", visible("#view-room"))
+			mod.enter()
 			mod.waitFor("no Waiting list while nobody waits", `document.querySelector('#waiting').hidden`)
 
 			// The guest waits although the meeting is running.
 			gary.run("join as guest", chromedp.Navigate(guestJoinURL(base, meetingID, "Gary Guest")))
-			gary.waitFor("the lobby", visible("#view-lobby"))
+			gary.waitFor("the lobby", visible("#lobby-wait"))
 			gary.waitFor("the guest's waiting text", `document.querySelector('#lobby-wait').textContent.includes('moderator to let you in')`)
 			mod.waitFor("Gary under Waiting", visible("#waiting")+" && "+waitingHas("Gary Guest"))
 			mod.waitFor("labelled buttons", `[...document.querySelectorAll('button')].filter(b => b.getClientRects().length).every(b => (b.getAttribute('aria-label') || '').trim() !== '')`)
@@ -64,7 +64,7 @@ func TestGuestApprovalInTheBrowser(t *testing.T) {
 
 			// A second guest is turned away for good.
 			gina.run("join as guest", chromedp.Navigate(guestJoinURL(base, meetingID, "Gina Guest")))
-			gina.waitFor("the lobby", visible("#view-lobby"))
+			gina.waitFor("the lobby", visible("#lobby-wait"))
 			mod.waitFor("Gina under Waiting", visible("#waiting")+" && "+waitingHas("Gina Guest"))
 			mod.run("deny Gina", chromedp.Click(button("Deny Gina Guest")))
 			denied := visible("#view-ended") + ` && document.querySelector('#ended-title').textContent === 'You were not let in'`

@@ -69,7 +69,10 @@ func TestMediaModule(t *testing.T) {
 
 // TestEmbeddedClient: the binary carries the whole client.
 func TestEmbeddedClient(t *testing.T) {
-	for _, name := range []string{"index.html", "css/app.css", "js/app.js", "js/protocol.js", "js/ui/dom.js", "js/ui/roster.js", "js/ui/chat.js", "js/media.js", "js/ui/video.js", "js/ui/waiting.js"} {
+	for _, name := range []string{"index.html", "css/app.css", "js/app.js", "js/protocol.js", "js/ui/dom.js", "js/ui/chat.js", "js/media.js",
+		"js/i18n.js", "js/store.js", "js/localmedia.js", "js/ui/actionbar.js", "js/ui/devicecheck.js", "js/ui/ended.js",
+		"js/ui/icons.js", "js/ui/layout.js", "js/ui/participants.js", "js/ui/sound.js", "js/ui/stage.js",
+		"i18n/en.json", "i18n/de.json", "favicon.svg"} {
 		if _, err := FS.ReadFile(name); err != nil {
 			t.Errorf("%s not embedded: %v", name, err)
 		}

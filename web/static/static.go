@@ -5,9 +5,9 @@ package static
 
 import "embed"
 
-// FS holds index.html, css/, js/ and i18n/ (the translation catalogues,
+// FS holds index.html, favicon.svg, css/, js/ and i18n/ (the translation catalogues,
 // one JSON file per language, which the server's own pages use too) at
 // its root.
 //
-//go:embed index.html css js i18n
+//go:embed index.html favicon.svg css js i18n
 var FS embed.FS

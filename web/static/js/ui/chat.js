@@ -124,6 +124,7 @@ export class Chat {
     pill.textContent = String(n);
     pill.setAttribute('aria-label', t('chat.unread', { count: n }));
     pill.setAttribute('role', 'img');
+    $('tab-chat').setAttribute('aria-label', n > 0 ? t('tab.chatUnread', { unread: t('chat.unread', { count: n }) }) : t('tab.chat'));
     this.act.unread(n);
   }
 

@@ -107,6 +107,9 @@ export class People {
     const list = sortPeople([...st.roster.values()]);
     const hands = list.filter((p) => p.raisedHand).length;
     $('people-count').textContent = `(${list.length})`;
+    $('tab-people').setAttribute('aria-label', hands > 0
+      ? t('tab.peopleCountHands', { n: list.length, hands: t('people.hands', { count: hands }) })
+      : t('tab.peopleCount', { n: list.length }));
     const pill = $('hand-count');
     pill.hidden = hands === 0;
     pill.textContent = String(hands);
