@@ -42,6 +42,8 @@ export class DeviceCheck {
     this.ctx = null;
     this.meterTimer = 0;
     this.echoing = false;
+    /** @type {string} what the echo test says now */
+    this.echoNote = '';
     this.wantMic = false;
     this.wantCam = false;
     $('check-cam').addEventListener('click', () => this.toggleCam());
@@ -78,7 +80,8 @@ export class DeviceCheck {
     $('check-video-off').hidden = !!this.cam;
     const echo = $('check-echo');
     echo.disabled = !inRoom || this.echoing;
-    if (!this.echoing) $('check-echo-hint').textContent = !inRoom ? (st.lobby ? t('check.echoLobby') : t('check.echoWait')) : '';
+    $('check-echo-hint').textContent = this.echoing || (inRoom && this.echoNote) ? this.echoNote
+      : !inRoom ? (st.lobby ? t('check.echoLobby') : t('check.echoWait')) : '';
     const speakers = typeof (/** @type {any} */ (HTMLMediaElement.prototype)).setSinkId === 'function';
     $('speaker-select').hidden = !speakers;
   }
@@ -236,9 +239,8 @@ export class DeviceCheck {
     const media = this.deps.media;
     if (this.echoing || !this.store.state.mediaReady) return;
     this.echoing = true;
+    this.echoNote = t('check.echoRunning');
     this.render();
-    const hint = $('check-echo-hint');
-    hint.textContent = t('check.echoRunning');
     let track = this.mic;
     let temp = false;
     const published = this.deps.micPublished();
@@ -255,9 +257,9 @@ export class DeviceCheck {
       await media.echo(true);
       await new Promise((r) => setTimeout(r, ECHO_MS));
       await media.echo(false).catch(() => {});
-      hint.textContent = t('check.echoDone');
+      this.echoNote = t('check.echoDone');
     } catch (e) {
-      hint.textContent = mediaErrorText(e, 'mic');
+      this.echoNote = mediaErrorText(e, 'mic');
     } finally {
       if (!published && !this.deps.micPublished()) await media.unpublish('mic').catch(() => {});
       if (temp && track) track.stop();
