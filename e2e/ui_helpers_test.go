@@ -37,6 +37,7 @@ func (p *tab) openTab(name string) {
 		if !p.eval(`document.querySelector('#side').classList.contains('open')`) {
 			p.click("open the panel", "#panel-toggle")
 		}
+		p.waitFor("the drawer open and still", `document.querySelector('#side').classList.contains('open') && getComputedStyle(document.querySelector('#side')).transform === 'none'`)
 	}
 	p.click("the "+name+" tab", "#tab-"+name)
 	p.waitFor("the "+name+" panel", visible("#panel-"+name))
@@ -110,4 +111,9 @@ func (p *tab) axe(state string) {
 	for _, v := range vs {
 		p.t.Errorf("%s: accessibility violation in %s: %s (%s)\n    %s", p.name, state, v.ID, v.Help, strings.Join(v.Nodes, "\n    "))
 	}
+}
+
+// contextFor is a step's context on the tab.
+func contextFor(p *tab) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(p.ctx, stepWait)
 }

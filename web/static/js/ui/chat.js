@@ -188,7 +188,7 @@ export class Chat {
       if (threadOf(m, self.id) !== this.thread) continue;
       items.push(this.line(m, self.id));
     }
-    log.replaceChildren(...items);
+    $('chat-lines').replaceChildren(...items);
     if (atEnd || items.length < 3) log.scrollTop = log.scrollHeight;
   }
 

@@ -212,7 +212,7 @@ export class Stage {
         if (btn) /** @type {HTMLElement} */ (btn).focus();
       },
     }, icon('pin')) : null;
-    const el = h('figure', { class: 'tile ' + kind + (self ? ' self' : ''), 'data-participant': pid, 'data-kind': kind, role: 'group' },
+    const el = h('figure', { class: 'tile ' + kind + (self ? ' self' : ''), 'data-participant': pid, 'data-kind': kind },
       h('div', { class: 'tile-video' },
         h('span', { class: 'tile-initials', 'aria-hidden': 'true', text: initials(name || '?') }),
         video),
@@ -289,7 +289,7 @@ export class Stage {
     const box = this.grid.getBoundingClientRect();
     const W = Math.max(0, box.width);
     const H = Math.max(0, box.height);
-    const minW = W < 500 ? 96 : 150;
+    const minW = W < 500 ? 140 : 150;
     let n = Math.min(cams.length, MAX_TILES);
     let fit = fitGrid(W, H, n);
     while (n > 1 && fit.w < minW) {
