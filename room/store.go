@@ -126,4 +126,7 @@ type Files interface {
 	// OpenFile opens a file inside the meeting's folder by relative path,
 	// never outside it.
 	OpenFile(meetingKey, rel string) (*os.File, error)
+	// Path returns the absolute path of a file inside the meeting's
+	// folder (for tools that read files by name), after the same checks.
+	Path(meetingKey, rel string) (string, error)
 }

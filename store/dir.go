@@ -268,6 +268,19 @@ func (d *Dir) OpenFile(mk, rel string) (*os.File, error) {
 	return f, nil
 }
 
+// Path returns the absolute path of rel inside the meeting's folder. The
+// files there are the server's own (named and written by it), so a path
+// is safe to hand to a reader; the name is checked all the same.
+func (d *Dir) Path(mk, rel string) (string, error) {
+	if err := validKey(mk); err != nil {
+		return "", err
+	}
+	if err := validRel(rel); err != nil {
+		return "", err
+	}
+	return filepath.Join(d.rooms, mk, filepath.FromSlash(rel)), nil
+}
+
 // Meetings lists the keys of the meetings that have a directory, sorted.
 func (d *Dir) Meetings() ([]string, error) {
 	ents, err := os.ReadDir(d.rooms)
