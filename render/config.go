@@ -30,12 +30,14 @@ type Config struct {
 	// 4 GiB, the WebAssembly maximum (default 512 MiB). A page that needs
 	// more is ErrCorrupt. At most Workers instances run at once.
 	MemoryLimit uint64
-	// Widths are the page image widths in pixels, each page drawn at
-	// every one (default 1920 and 960). An image is at most that wide,
-	// narrower for a page taller than MaxAspect times its width, and an
-	// uploaded picture is never scaled up.
+	// Widths are the page image sizes in pixels, each page drawn at
+	// every one (default 1920 and 960): the image fits in a square of
+	// that side, so a landscape slide is that wide and a portrait page
+	// that high (a screen shows it whole either way). An uploaded
+	// picture is never scaled up.
 	Widths []int
-	// ThumbWidth is the width of each page's thumbnail (default 240).
+	// ThumbWidth is the size of each page's thumbnail, fitted the same
+	// way (default 240).
 	ThumbWidth int
 	// Soffice is LibreOffice's soffice program. Empty looks it up on PATH
 	// at New; if it is not found (or the given path is not there), Office
@@ -55,9 +57,6 @@ const (
 	DefaultThumbWidth  = 240
 	// MaxWidth is the widest page image: 4K screens.
 	MaxWidth = 3840
-	// MaxAspect bounds how tall a page image is against its width, so a
-	// crafted 1 × 10000-point page cannot ask for a gigapixel bitmap.
-	MaxAspect = 3
 	// maxImagePixels bounds an uploaded picture (decompression bombs):
 	// 50 megapixels, more than any phone camera.
 	maxImagePixels = 50_000_000

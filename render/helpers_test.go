@@ -335,3 +335,6 @@ func entries(t testing.TB, dir string) []string {
 	}
 	return out
 }
+
+// discardLogger drops the log (benchmarks).
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -73,7 +73,7 @@ func (r *Renderer) renderImage(ctx context.Context, src string, kind Kind, stage
 	files, thumb := r.pageNames(0)
 	page := Page{Width: float64(uw) * 0.75, Height: float64(uh) * 0.75, Files: files, Thumb: thumb}
 
-	// Widest first: each smaller image is scaled from the one before,
+	// Largest first: each smaller image is scaled from the one before,
 	// which costs a fraction of scaling from the original again.
 	widths := append([]int{r.cfg.ThumbWidth}, r.cfg.Widths...)
 	names := append([]string{thumb}, make([]string, len(r.cfg.Widths))...)
@@ -105,17 +105,16 @@ func (r *Renderer) renderImage(ctx context.Context, src string, kind Kind, stage
 	return &Document{Pages: []Page{page}}, nil
 }
 
-// fit returns the size of a w × h picture scaled to at most width
-// pixels wide (never wider than it is) and at most MaxAspect × width
-// high.
-func fit(w, h, width int) (int, int) {
-	dw := min(w, width)
-	dh := int((int64(h)*int64(dw) + int64(w)/2) / int64(w))
-	if maxH := width * MaxAspect; dh > maxH {
-		dh = maxH
-		dw = int((int64(w)*int64(dh) + int64(h)/2) / int64(h))
+// fit returns the size of a w × h picture scaled to fit in a box of
+// size × size pixels, never larger than it is.
+func fit(w, h, size int) (int, int) {
+	if w <= size && h <= size {
+		return w, h
 	}
-	return max(dw, 1), max(dh, 1)
+	if w >= h {
+		return size, max(1, int((int64(h)*int64(size)+int64(w)/2)/int64(w)))
+	}
+	return max(1, int((int64(w)*int64(size)+int64(h)/2)/int64(h))), size
 }
 
 // sortDesc sorts widths from the largest, keeping names in step.
@@ -131,8 +130,9 @@ func sortDesc(widths []int, names []string) {
 // writePNG writes img as a new file (0600), flattened on white if it has
 // transparency; a failed write leaves no file.
 func writePNG(path string, img image.Image) (err error) {
-	if o, ok := img.(interface{ Opaque() bool }); !ok || !o.Opaque() {
-		img = onWhite(img)
+	rgba, ok := img.(*image.RGBA)
+	if !ok || !rgba.Opaque() {
+		rgba = onWhite(img)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -146,15 +146,8 @@ func writePNG(path string, img image.Image) (err error) {
 			os.Remove(path)
 		}
 	}()
-	bw := bufio.NewWriterSize(f, 64<<10)
-	// BestSpeed: slides are large flat areas that compress well at any
-	// level, and encoding is a third of the time a page takes.
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(bw, img); err != nil {
-		return fmt.Errorf("render: encode page image: %w", err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("render: %w", err)
+	if err := encodePNG(f, rgba); err != nil {
+		return fmt.Errorf("render: write page image: %w", err)
 	}
 	return nil
 }

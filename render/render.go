@@ -57,7 +57,8 @@ type Page struct {
 	// prints it (its pixels × 0.75).
 	Width, Height float64
 	// Files maps each of Config.Widths to the page image's file name in
-	// outDir, e.g. 1920 → "page-0001-w1920.png".
+	// outDir, e.g. 1920 → "page-0001-w1920.png"; that image fits in
+	// 1920 × 1920 pixels.
 	Files map[int]string
 	// Thumb is the thumbnail's file name, e.g. "page-0001-thumb.png".
 	Thumb string
@@ -113,7 +114,7 @@ func (r *Renderer) Close() error {
 
 // Convert renders the document at src (written by the server, under a
 // name the server chose) into outDir, which it creates (0700) if needed:
-// a PNG per page at each width and a thumbnail, named
+// a PNG per page at each size of Config.Widths and a thumbnail, named
 // page-0001-w1920.png and page-0001-thumb.png. kind is what Sniff said;
 // "" sniffs the file here. Office documents are converted to PDF by
 // LibreOffice first, in a temporary directory inside outDir.

@@ -82,6 +82,27 @@ func abs(v int) int {
 	return v
 }
 
+// TestConvertPortrait: a portrait page fits the square by its height.
+func TestConvertPortrait(t *testing.T) {
+	r := newRenderer(t, Config{})
+	out := filepath.Join(t.TempDir(), "o")
+	doc, err := r.Convert(context.Background(), writeFile(t, "d", textPDF(t, 1)), KindPDF, out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := doc.Pages[0]
+	for _, w := range []int{640, 320, 100} {
+		name := p.Files[w]
+		if w == 100 {
+			name = p.Thumb
+		}
+		// A4 is 595 × 842 points.
+		if s := readPNG(t, filepath.Join(out, name)).Bounds().Size(); s.Y != w || abs(s.X-w*595/842) > 1 {
+			t.Errorf("size %d: image is %v", w, s)
+		}
+	}
+}
+
 // TestConvertSniffs: with kind "" Convert decides by content, and a file
 // that only claims to be a PDF by its name is refused.
 func TestConvertSniffs(t *testing.T) {

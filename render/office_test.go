@@ -1,0 +1,126 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"aula/internal/testenv"
+)
+
+// TestConvertOffice: an ODT and a DOCX go through LibreOffice and pdfium
+// into page images with the text drawn on them. Under CI=true a missing
+// soffice fails the test (scripts/test installs libreoffice-writer-nogui).
+func TestConvertOffice(t *testing.T) {
+	soffice := testenv.Tool(t, "soffice")
+	r := newRenderer(t, Config{Soffice: soffice})
+	for name, data := range map[string][]byte{
+		"odt":  odt(t, "Aula Office test", "Second paragraph"),
+		"docx": docx(t, "Aula Word test"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			// The server's name for the upload says nothing of its type.
+			src := writeFile(t, "upload-1", data)
+			out := filepath.Join(t.TempDir(), "doc")
+			start := time.Now()
+			doc, err := r.Convert(context.Background(), src, KindOffice, out, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s converted in %v", name, time.Since(start))
+			if doc.Kind != KindOffice || len(doc.Pages) != 1 {
+				t.Fatalf("got %s with %d pages, want office with 1", doc.Kind, len(doc.Pages))
+			}
+			p := doc.Pages[0]
+			// A4 or Letter, portrait.
+			if p.Width < 590 || p.Width > 615 || p.Height < 790 || p.Height > 845 {
+				t.Errorf("page is %v × %v points", p.Width, p.Height)
+			}
+			img := readPNG(t, filepath.Join(out, p.Files[640]))
+			if dark := darkPixels(img); dark < 50 {
+				t.Errorf("only %d dark pixels: no text drawn?", dark)
+			}
+			// Only the page images are left: LibreOffice's temporary
+			// directory and profile are gone.
+			for _, e := range entries(t, out) {
+				if !strings.HasPrefix(e, "page-0001-") {
+					t.Errorf("left in outDir: %s", e)
+				}
+			}
+		})
+	}
+}
+
+func darkPixels(img image.Image) int {
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if r, g, bl, _ := img.At(x, y).RGBA(); r+g+bl < 3*0x6000 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestConvertOfficeTimeout: LibreOffice past the document's deadline is
+// killed with its whole process group, and nothing is left behind.
+func TestConvertOfficeTimeout(t *testing.T) {
+	soffice := testenv.Tool(t, "soffice")
+	r := newRenderer(t, Config{Soffice: soffice, DocTimeout: 300 * time.Millisecond})
+	out := filepath.Join(t.TempDir(), "doc")
+	_, err := r.Convert(context.Background(), writeFile(t, "u", odt(t, "slow")), "", out, nil)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("got %v, want ErrTimeout", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("outDir left: %v", entries(t, out))
+	}
+	// No process runs with the document's profile (its path is on every
+	// LibreOffice command line of that conversion).
+	testenv.Eventually(t, 5*time.Second, "LibreOffice processes ending", func() bool {
+		return len(processesMentioning(out)) == 0
+	}, func() { t.Logf("still running: %v", processesMentioning(out)) })
+}
+
+// processesMentioning lists the command lines that contain s.
+func processesMentioning(s string) []string {
+	var out []string
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range dirs {
+		b, err := os.ReadFile(p)
+		if err == nil && strings.Contains(string(b), s) {
+			out = append(out, strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+	return out
+}
+
+// TestConvertNoOffice: without LibreOffice an Office document is
+// ErrNoOffice, whose message names what to install, and nothing is
+// written; PDFs still work.
+func TestConvertNoOffice(t *testing.T) {
+	r := newRenderer(t, Config{Soffice: "/nonexistent/soffice"})
+	out := filepath.Join(t.TempDir(), "doc")
+	for _, data := range [][]byte{odt(t, "x"), docx(t, "x"), ole2([]string{"WordDocument"}, 1)} {
+		_, err := r.Convert(context.Background(), writeFile(t, "u", data), "", out, nil)
+		if !errors.Is(err, ErrNoOffice) {
+			t.Fatalf("got %v, want ErrNoOffice", err)
+		}
+		if !strings.Contains(err.Error(), "libreoffice-core-nogui") {
+			t.Errorf("message does not name the package: %v", err)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("outDir created: %v", entries(t, out))
+	}
+	if _, err := r.Convert(context.Background(), writeFile(t, "p", colorPDF(t, 1)), "", out, nil); err != nil {
+		t.Errorf("PDF without LibreOffice: %v", err)
+	}
+}
