@@ -305,7 +305,7 @@ func (r *Renderer) drawPages(ctx context.Context, w *worker, doc *Document, stag
 func (r *Renderer) drawPage(w *worker, i int, p *Page, stage string) error {
 	draw := func(width int, name string) error {
 		res, err := w.inst.RenderPageInPixels(&requests.RenderPageInPixels{
-			Page:        requests.Page{ByIndex: &requests.PageByIndex{Document: w.doc, Index: i}},
+			Page: requests.Page{ByIndex: &requests.PageByIndex{Document: w.doc, Index: i}},
 			// Fit in a square box: a landscape slide is width wide, a
 			// portrait page width high (a screen shows it whole), and a
 			// crafted 1 × 14400-point page asks for no giant bitmap.
