@@ -89,6 +89,14 @@ func TestControlsInTheBrowser(t *testing.T) {
 	tom.waitFor("the left page", visible("#view-ended")+` && document.querySelector('#ended-reason').textContent === 'You left the meeting.'`)
 	mod.waitFor("Tom gone from the list", "!"+rosterHas("Tom Example"))
 
+	// Having left, Tom can come back: Rejoin reloads the page, the session
+	// still holds while the meeting runs.
+	tom.waitFor("the Rejoin button", visible("#rejoin")+" && "+visible("#ended-link"))
+	tom.click("rejoin", "#rejoin")
+	tom.enter()
+	mod.waitFor("Tom back in the list", rosterHas("Tom Example"))
+	vera.waitFor("no Rejoin after being removed", `document.querySelector('#rejoin').hidden`)
+
 	for _, p := range all {
 		p.noErrors()
 	}

@@ -67,6 +67,35 @@ func TestMediaModule(t *testing.T) {
 	t.Logf("%s", out)
 }
 
+// TestI18nModule runs testdata/i18n_test.mjs under node: the
+// translation layer (language choice, placeholders, plurals, fallback).
+func TestI18nModule(t *testing.T) {
+	node := testenv.Tool(t, "node")
+	dir := t.TempDir()
+	for src, dst := range map[string]string{
+		"js/i18n.js":             "i18n.js",
+		"testdata/i18n_test.mjs": "i18n_test.mjs",
+	} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"type":"module"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, "--test", filepath.Join(dir, "i18n_test.mjs"))
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
+
 // TestEmbeddedClient: the binary carries the whole client.
 func TestEmbeddedClient(t *testing.T) {
 	for _, name := range []string{"index.html", "css/app.css", "js/app.js", "js/protocol.js", "js/ui/dom.js", "js/ui/chat.js", "js/media.js",

@@ -4,7 +4,7 @@
 // in the browser. The recipient is the thread one chose: it never changes
 // by itself.
 import { $, h } from './dom.js';
-import { t, formatClock } from '../i18n.js';
+import { t, formatClock, language } from '../i18n.js';
 
 /**
  * @typedef {import('../protocol.js').ChatMessage} ChatMessage
@@ -227,7 +227,7 @@ export class Chat {
   save() {
     const st = this.store.state;
     const name = (st.meeting && st.meeting.name) || t('meeting.unnamed');
-    const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date());
+    const when = new Intl.DateTimeFormat(language(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date());
     const blob = new Blob([chatText(st.chat, t('chat.fileTitle', { name, when }))], { type: 'text/plain;charset=utf-8' });
     const url = URL.createObjectURL(blob);
     const a = h('a', { href: url, download: t('chat.fileName') + '-' + new Date().toISOString().slice(0, 10) + '.txt', hidden: true });

@@ -5,7 +5,7 @@
 // settings) and the list of guests waiting to be let in.
 import { $, h, initials, keepFocus } from './dom.js';
 import { icon } from './icons.js';
-import { t } from '../i18n.js';
+import { t, formatRelative } from '../i18n.js';
 import { reactionName } from './actionbar.js';
 
 /**
@@ -135,7 +135,10 @@ export class People {
       ? h('img', { class: 'avatar', src: 'avatar/' + encodeURIComponent(p.id), alt: '', width: 28, height: 28, loading: 'lazy' })
       : h('span', { class: 'avatar initials', 'aria-hidden': 'true', text: initials(p.name) });
     const badges = h('span', { class: 'badges' },
-      p.raisedHand && h('span', { class: 'badge hand', title: t('people.handNo', { n: handNo }) }, icon('hand'),
+      p.raisedHand && h('span', {
+        class: 'badge hand',
+        title: p.handRaisedAt ? t('people.handSince', { n: handNo, when: formatRelative(Date.parse(p.handRaisedAt) - Date.now() - this.store.state.serverOffset) }) : t('people.handNo', { n: handNo }),
+      }, icon('hand'),
         h('span', { class: 'hand-no', 'aria-hidden': 'true', text: String(handNo) }),
         h('span', { class: 'visually-hidden', text: t('people.handNo', { n: handNo }) })),
       reaction && h('span', { class: 'badge reaction', title: reactionName(reaction.emoji) },

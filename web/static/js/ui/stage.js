@@ -10,6 +10,7 @@ import { $, h, initials } from './dom.js';
 import { icon } from './icons.js';
 import { t } from '../i18n.js';
 import { reactionName } from './actionbar.js';
+import { devicePrefs } from '../localmedia.js';
 
 /**
  * @typedef {import('../media.js').TrackInfo} TrackInfo
@@ -113,7 +114,7 @@ export class Stage {
       this.removeAudio(info.mid);
       const el = /** @type {HTMLAudioElement} */ (h('audio', { autoplay: true, 'data-participant': info.participantId }));
       el.srcObject = new MediaStream([track]);
-      const sink = sessionStorage.getItem('aula.device.speaker');
+      const sink = devicePrefs.get('speaker');
       const anyEl = /** @type {any} */ (el);
       if (sink && typeof anyEl.setSinkId === 'function') anyEl.setSinkId(sink).catch(() => {});
       this.audio.append(el);
