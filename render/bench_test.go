@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,6 +37,7 @@ func benchConvert(b *testing.B, r *Renderer, src string, kind Kind) {
 	b.Helper()
 	dir := b.TempDir()
 	pages := 0
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := range b.N {
 		doc, err := r.Convert(context.Background(), src, kind, filepath.Join(dir, strconv.Itoa(i)), nil)
@@ -46,7 +48,18 @@ func benchConvert(b *testing.B, r *Renderer, src string, kind Kind) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(pages), "ms/page")
+	// CPU time tells the cost apart from how busy the machine was.
+	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(pages), "cpu-ms/page")
 	b.ReportMetric(peakRSS(), "MB-peak-RSS")
+	// What a client downloads: every size of a page and its thumbnail.
+	var bytes int64
+	files, _ := filepath.Glob(filepath.Join(dir, "0", "page-*.png"))
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil {
+			bytes += st.Size()
+		}
+	}
+	b.ReportMetric(float64(bytes)/1024/float64(pages/b.N), "KB-files/page")
 }
 
 // BenchmarkConvertPDF50 is a 50-page text document (lecture notes) on
@@ -98,6 +111,16 @@ func BenchmarkStartup(b *testing.B) {
 		b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms-last-start")
 		r.Close()
 	}
+}
+
+// cpuTime is the CPU time (user and system) the process has used so far;
+// LibreOffice's, a child process, is not in it.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSS is the process's peak resident memory in MB (Linux), 0 where
