@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"aula/dialin"
+	"aula/present"
+	"aula/render"
 	"aula/room"
 	"aula/sfu"
 	"aula/signaling"
@@ -40,6 +42,8 @@ type App struct {
 	sfu   *sfu.SFU
 	media *signaling.Media
 	gw    *dialin.Gateway
+	conv  *render.Renderer
+	docs  *present.Service
 	srv   *http.Server
 	ln    net.Listener
 	url   *url.URL
@@ -80,6 +84,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		// extension in signaling (Start) and a client module.
 		Features: []room.FeatureSpec{room.ReactionFeature(), room.PresentationFeature(), room.WhiteboardFeature()},
 	}, st, files)
+	// Documents are drawn by pdfium in WebAssembly, LibreOffice when it
+	// is installed; its start (compiling pdfium) runs in the background.
+	conv, err := render.New(render.Config{Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("documents: %w", err)
+	}
+	a.conv = conv
+	a.docs = present.New(a.mgr, files, conv, 0, log)
 	return a, nil
 }
 
@@ -137,6 +150,7 @@ func (a *App) Start() (err error) {
 		Secret:             a.cfg.Secret,
 		Manager:            a.mgr,
 		Files:              a.files,
+		Docs:               a.docs,
 		WS:                 a.sig,
 		Static:             static.FS,
 		DialNumber:         a.cfg.DialNumber,
@@ -222,5 +236,8 @@ func (a *App) Close(ctx context.Context) error {
 	if a.sfu != nil {
 		err = errors.Join(err, a.sfu.Close())
 	}
+	// The meetings' end cancelled their conversions; wait for them.
+	a.docs.Close()
+	err = errors.Join(err, a.conv.Close())
 	return errors.Join(err, a.store.Close())
 }

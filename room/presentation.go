@@ -364,6 +364,25 @@ func (p *presentation) Restore(snap []byte, _ [][]byte) error {
 // Left: when the uploader of a document leaves nothing changes; the
 // presenter's leave is handled by the core (a new presenter).
 
+// PresentationDocs returns the documents of a running meeting, the blank
+// deck first.
+func (m *Manager) PresentationDocs(key string) ([]Doc, error) {
+	l := m.lookup(key)
+	if l == nil {
+		return nil, ErrNotFound
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return nil, ErrEnded
+	}
+	s := l.slot(FeaturePresentation)
+	if s == nil {
+		return nil, ErrNoFeature
+	}
+	return s.f.(*presentation).view().Docs, nil
+}
+
 // PresentationDoc returns a document of a running meeting (the web layer
 // checks downloads and serves page images with it).
 func (m *Manager) PresentationDoc(key, id string) (Doc, error) {

@@ -3,7 +3,6 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -32,6 +31,7 @@ var apiCalls = map[string]apiHandler{
 	"isMeetingRunning":  (*server).apiIsMeetingRunning,
 	"getMeetingInfo":    (*server).apiGetMeetingInfo,
 	"getMeetings":       (*server).apiGetMeetings,
+	"insertDocument":    (*server).apiInsertDocument,
 	"getRecordings":     (*server).apiGetRecordings,
 	"publishRecordings": (*server).apiNoRecording,
 	"deleteRecordings":  (*server).apiNoRecording,
@@ -64,7 +64,7 @@ func (s *server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
 		case "application/xml", "text/xml":
 			// As in BBB the checksum covers only the query string here:
 			// not a byte of the (large) body is read before it verified.
-			xmlBody = call == "create"
+			xmlBody = call == "create" || call == "insertDocument"
 		}
 	}
 	p, err := authenticate(call, r.URL.RawQuery, form, s.o.Secret)
@@ -119,13 +119,10 @@ func (s *server) apiCreate(req *apiReq) error {
 	} else if !errors.Is(err, room.ErrNotFound) {
 		return err
 	}
-	var docs []document
+	var docs []docSource
 	if req.xmlBody != nil {
-		if docs, err = parsePresentations(ctx, req.xmlBody, s.o.MaxUploadBytes, 10, s.fetch); err != nil {
+		if docs, err = parsePresentations(req.xmlBody, s.o.MaxUploadBytes, maxDocsPerCall); err != nil {
 			return err
-		}
-		if len(docs) > 0 && s.o.Files == nil {
-			return fmt.Errorf("%w: this server does not store presentations", ErrPresentation)
 		}
 	}
 	mt, existed, err := s.mgr.Create(ctx, set)
@@ -136,23 +133,9 @@ func (s *server) apiCreate(req *apiReq) error {
 		// Lost a race with a concurrent create of the same meetingID.
 		return s.duplicate(req, mt)
 	}
-	for _, d := range docs {
-		// StoreFile is atomic against the meeting's end: an end that came
-		// in meanwhile wipes what was stored, and what comes after it is
-		// refused with ErrEnded, so no file outlives its meeting.
-		if _, err := s.mgr.StoreFile(ctx, mt.Key, d.Name, d.Data); err != nil {
-			if errors.Is(err, room.ErrEnded) {
-				// Ended by someone else while we stored: the platform must
-				// not think it runs (notFound, as for any ended meeting).
-				return fmt.Errorf("store presentation: %w", err)
-			}
-			// Take the half-made meeting away again: nothing stays.
-			if eerr := s.mgr.End(ctx, mt.Key, room.ReasonAPI); eerr != nil {
-				s.log.Warn("end meeting after failed upload", "meeting", mt.Key, "err", eerr)
-			}
-			return fmt.Errorf("store presentation: %w", err)
-		}
-	}
+	// The first document is shown at the start, as in BBB (or the one
+	// marked current). A document that cannot be used never fails create.
+	s.addDocuments(mt.Key, docs, true)
 	if s.metrics != nil {
 		s.metrics.created.Inc()
 	}

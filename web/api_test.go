@@ -1,9 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/xml"
+	"image"
+	pngenc "image/png"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +14,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-pdf/fpdf"
+
+	"aula/present"
 	"aula/room"
 )
 
@@ -89,7 +95,7 @@ func TestChecksumRawQuery(t *testing.T) {
 
 func TestUnknownCall(t *testing.T) {
 	e := newEnv(t)
-	for _, call := range []string{"frobnicate", "hooks", "insertDocument"} {
+	for _, call := range []string{"frobnicate", "hooks"} {
 		e.mustFail(call, url.Values{"meetingID": {"x1"}}, "unsupportedRequest")
 	}
 }
@@ -289,27 +295,33 @@ func TestCreatePOST(t *testing.T) {
 }
 
 var (
-	tinyPDF = []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
-	tinyPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+	// tinyPDF and tinyPNG are real, small documents (made by
+	// realDocs below), so conversions succeed.
+	tinyPDF, tinyPNG = realDocs()
 )
 
 func modules(docs ...string) string {
 	return `<?xml version="1.0" encoding="UTF-8"?><modules><module name="presentation">` + strings.Join(docs, "") + `</module></modules>`
 }
 
+// TestCreatePresentations: a create's documents (embedded and by URL)
+// become the meeting's presentation, the first one shown; documents that
+// cannot be used never fail create (as in BBB): the meeting starts, and
+// each shows as failed with its reason for moderators. Only a body that is
+// not XML at all is refused.
 func TestCreatePresentations(t *testing.T) {
 	docSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/slides":
 			_, _ = w.Write(tinyPNG)
 		case "/big":
-			_, _ = w.Write(append([]byte("%PDF-"), make([]byte, 4096)...))
+			_, _ = w.Write(append([]byte("%PDF-"), make([]byte, 1<<20)...))
 		default:
 			http.NotFound(w, r)
 		}
 	}))
 	defer docSrv.Close()
-	e := newEnv(t, allowLoopback, func(o *Options) { o.MaxUploadBytes = 1024 })
+	e := newEnv(t, allowLoopback, func(o *Options) { o.MaxUploadBytes = 64 << 10 })
 	post := func(id, xmlBody string) string {
 		q := url.Values{"meetingID": {id}, "name": {"Slides"}}.Encode()
 		resp, err := e.http.Post(e.srv.URL+"/bigbluebutton/api/create?"+q+"&checksum="+Sign("sha1", "create", q, testSecret),
@@ -326,38 +338,49 @@ func TestCreatePresentations(t *testing.T) {
 	if b := post("pres-ok", good); !strings.Contains(b, "SUCCESS") {
 		t.Fatalf("good presentations: %s", b)
 	}
-	presOK, err := e.mgr.Meeting(context.Background(), "pres-ok")
-	if err != nil {
-		t.Fatal(err)
+	docs := e.docs("pres-ok", 2)
+	names := map[string]room.Doc{}
+	for _, d := range docs {
+		names[d.Name] = d
 	}
-	names, _ := e.files.List(presOK.Key)
-	if !reflect.DeepEqual(names, []string{"Kapitel_1.pdf", "passwd.png"}) {
-		t.Fatalf("stored %v", names)
+	if d := names["Kapitel 1.pdf"]; d.Status != room.DocReady || d.Ext != ".pdf" {
+		t.Fatalf("embedded PDF: %+v", docs)
 	}
-	if d, _ := e.files.Open(presOK.Key, "Kapitel_1.pdf"); string(d) != string(tinyPDF) {
-		t.Fatal("pdf content differs")
+	if d := names["../../etc/passwd.png"]; d.Status != room.DocReady || d.Ext != ".png" {
+		t.Fatalf("downloaded picture: %+v", docs)
 	}
-	bad := []struct{ name, body, want string }{
-		{"not a PDF", modules(`<document name="x.pdf">` + base64.StdEncoding.EncodeToString([]byte("MZ\x90\x00 windows exe")) + `</document>`), "not a PDF, PNG or JPEG"},
-		{"bad base64", modules(`<document name="x.pdf">%%%notbase64</document>`), "base64"},
-		{"too big", modules(`<document name="x.pdf">` + base64.StdEncoding.EncodeToString(append([]byte("%PDF-"), make([]byte, 2048)...)) + `</document>`), "larger than"},
-		{"download too big", modules(`<document url="` + docSrv.URL + `/big"/>`), "could not be downloaded"},
-		{"download 404", modules(`<document url="` + docSrv.URL + `/missing"/>`), "could not be downloaded"},
-		{"file URL", modules(`<document url="file:///etc/passwd"/>`), "http or https"},
-		{"not XML", "<modules><module", "is not a &lt;modules&gt; document"},
+	presOK, _ := e.mgr.Meeting(context.Background(), "pres-ok")
+	if cur, _ := e.mgr.PresentationDocs(presOK.Key); len(cur) != 3 {
+		t.Fatalf("documents %+v", cur)
+	}
+	bad := []struct{ name, body, code string }{
+		{"not a PDF", modules(`<document name="x.pdf">` + base64.StdEncoding.EncodeToString([]byte("MZ\x90\x00 windows exe")) + `</document>`), present.CodeUnsupported},
+		{"bad base64", modules(`<document name="x.pdf">%%%notbase64</document>`), present.CodeCorrupt},
+		{"too big", modules(`<document name="x.pdf">` + base64.StdEncoding.EncodeToString(append([]byte("%PDF-"), make([]byte, 70<<10)...)) + `</document>`), present.CodeTooLarge},
+		{"download too big", modules(`<document url="` + docSrv.URL + `/big"/>`), present.CodeDownload},
+		{"download 404", modules(`<document url="` + docSrv.URL + `/missing"/>`), present.CodeDownload},
+		{"file URL", modules(`<document url="file:///etc/passwd"/>`), present.CodeDownload},
+		{"an Office file name, a text inside", modules(`<document name="notes.pptx">` + base64.StdEncoding.EncodeToString([]byte("just text")) + `</document>`), present.CodeUnsupported},
 	}
 	for i, c := range bad {
 		id := "pres-bad-" + string(rune('a'+i))
-		b := post(id, c.body)
-		if !strings.Contains(b, "<returncode>FAILED</returncode>") || !strings.Contains(b, c.want) {
-			t.Errorf("%s: %s", c.name, b)
+		if b := post(id, c.body); !strings.Contains(b, "<returncode>SUCCESS</returncode>") {
+			t.Errorf("%s: create failed: %s", c.name, b)
+			continue
 		}
-		if _, err := e.mgr.Meeting(context.Background(), id); err == nil {
-			t.Errorf("%s: meeting created", c.name)
+		got := e.docs(id, 1)
+		if got[0].Status != room.DocFailed || got[0].Error != c.code {
+			t.Errorf("%s: document %+v, want failed with %s", c.name, got[0], c.code)
 		}
-		if ms, _ := e.files.Meetings(); len(ms) != 1 || ms[0] != presOK.Key {
-			t.Errorf("%s: file folders %v, want only the good meeting's", c.name, ms)
-		}
+	}
+	if b := post("pres-not-xml", "<modules><module"); !strings.Contains(b, "<returncode>FAILED</returncode>") || !strings.Contains(b, "invalidPresentation") {
+		t.Errorf("a body that is not XML: %s", b)
+	}
+	if _, err := e.mgr.Meeting(context.Background(), "pres-not-xml"); err == nil {
+		t.Error("a meeting was created from a body that is not XML")
+	}
+	if ms, _ := e.files.Meetings(); len(ms) != 1 || ms[0] != presOK.Key {
+		t.Errorf("file folders %v, want only the good meeting's", ms)
 	}
 }
 
@@ -484,4 +507,25 @@ func TestRecordingsNeverExist(t *testing.T) {
 		t.Fatalf("getRecordings %+v", r)
 	}
 	e.mustFail("deleteRecordings", url.Values{"recordID": {"x1"}}, "notFound")
+}
+
+// realDocs makes a one-page PDF and a small PNG.
+func realDocs() ([]byte, []byte) {
+	f := fpdf.New("P", "pt", "A5", "")
+	f.AddPage()
+	f.SetFont("Helvetica", "", 24)
+	f.Text(40, 80, "Kapitel 1")
+	var pdf bytes.Buffer
+	if err := f.Output(&pdf); err != nil {
+		panic(err)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for i := range img.Pix {
+		img.Pix[i] = 0xc0
+	}
+	var png bytes.Buffer
+	if err := pngenc.Encode(&png, img); err != nil {
+		panic(err)
+	}
+	return pdf.Bytes(), png.Bytes()
 }

@@ -57,6 +57,10 @@ func (s *server) serveClient(c *gin.Context) {
 		s.page(w, r, nil, http.StatusForbidden, "rejoin")
 		return
 	}
+	if r.Method == http.MethodPost && rest != "/upload" {
+		s.page(w, r, sess, http.StatusNotFound, "notFound")
+		return
+	}
 	switch {
 	case rest == "/" || rest == "/index.html":
 		s.serveIndex(w, r, sess)
@@ -68,6 +72,10 @@ func (s *server) serveClient(c *gin.Context) {
 		s.o.WS.ServeWS(w, r, sess)
 	case strings.HasPrefix(rest, "/avatar/"):
 		s.serveAvatar(w, r, sess, strings.TrimPrefix(rest, "/avatar/"))
+	case rest == "/upload":
+		s.serveUpload(w, r, sess)
+	case strings.HasPrefix(rest, "/doc/"):
+		s.serveDoc(w, r, sess, strings.TrimPrefix(rest, "/doc/"))
 	default:
 		s.page(w, r, nil, http.StatusNotFound, "notFound")
 	}

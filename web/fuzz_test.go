@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -94,24 +93,42 @@ func FuzzParseCreate(f *testing.F) {
 	})
 }
 
-// FuzzPresentations: the XML body parser never panics and accepts only
-// PDF, PNG or JPEG documents with safe names.
+// FuzzPresentations: the XML body parser never panics, never fetches,
+// caps every document and their number, and marks what it cannot use
+// with a refusal code instead of failing the call.
 func FuzzPresentations(f *testing.F) {
 	f.Add([]byte(modules(`<document name="a.pdf">JVBERi0xLjQK</document>`)))
-	f.Add([]byte(modules(`<document url="http://127.0.0.1:1/x"/>`)))
+	f.Add([]byte(modules(`<document url="http://127.0.0.1:1/x" current="true"/>`)))
 	f.Add([]byte("<modules><module name='presentation'><document name='../../x'>iVBORw0KGgo=</document></module></modules>"))
-	noFetch := func(context.Context, string, int64) ([]byte, error) { return nil, ErrPresentation }
+	f.Add([]byte(modules(`<document name="x">%%%</document>`)))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		docs, err := parsePresentations(context.Background(), bytes.NewReader(body), 1<<16, 10, noFetch)
+		docs, err := parsePresentations(bytes.NewReader(body), 1<<16, 10)
 		if err != nil {
 			if !errors.Is(err, ErrPresentation) {
 				t.Fatalf("unexpected error kind %v", err)
 			}
 			return
 		}
-		for _, d := range docs {
-			if sniffDocument(d.Data) == "" || strings.ContainsAny(d.Name, "/\\ ") || strings.HasPrefix(d.Name, ".") {
-				t.Fatalf("accepted %q (%d bytes)", d.Name, len(d.Data))
+		for i, d := range docs {
+			switch {
+			case d.Refused != "":
+				if d.Data != nil || d.URL != "" {
+					t.Fatalf("a refused document carries data or a URL: %+v", d)
+				}
+			case d.URL != "":
+				if d.Data != nil {
+					t.Fatalf("a URL document with data")
+				}
+			default:
+				if int64(len(d.Data)) > 1<<16 {
+					t.Fatalf("document %d of %d bytes passed the cap", i, len(d.Data))
+				}
+			}
+			if i >= 10 && d.Refused == "" {
+				t.Fatalf("document %d passed the count cap", i)
+			}
+			if d.Name == "" {
+				t.Fatal("a document without a name")
 			}
 		}
 	})

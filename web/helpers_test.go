@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -13,10 +14,12 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"aula/internal/testenv"
+	"aula/present"
 	"aula/room"
 	"aula/store"
 	"aula/web/static"
@@ -43,6 +46,8 @@ type env struct {
 	srv   *httptest.Server
 	mgr   *room.Manager
 	files *store.Dir
+	// docSvc converts the documents of e's meetings.
+	docSvc *present.Service
 	ws    *fakeWS
 	log   *testenv.LogBuffer
 	reg   *prometheus.Registry
@@ -80,7 +85,7 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	t.Helper()
 	e := &env{t: t, files: newDir(t), ws: &fakeWS{}, log: &testenv.LogBuffer{}, reg: prometheus.NewRegistry()}
 	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.mgr = room.NewManager(room.Config{Logger: logger}, store.NewMemory(nil), e.files)
+	e.mgr = room.NewManager(room.Config{Logger: logger, Features: []room.FeatureSpec{room.PresentationFeature(), room.WhiteboardFeature()}}, store.NewMemory(nil), e.files)
 	// The listener exists before the handler, so PublicURL can name it.
 	e.srv = httptest.NewUnstartedServer(nil)
 	t.Cleanup(e.srv.Close)
@@ -99,6 +104,11 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	for _, m := range mutate {
 		m(&o)
 	}
+	if o.Docs == nil && o.Files != nil {
+		o.Docs = present.New(o.Manager, o.Files, conv, o.MaxUploadBytes, logger)
+		t.Cleanup(o.Docs.Close)
+	}
+	e.docSvc = o.Docs
 	h, err := New(o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -354,4 +364,33 @@ func elementNames(t *testing.T, body string) []string {
 			depth--
 		}
 	}
+}
+
+// docs waits until the meeting holds n documents besides the blank deck,
+// none of them converting any more, and returns them.
+func (e *env) docs(meetingID string, n int) []room.Doc {
+	e.t.Helper()
+	var out []room.Doc
+	testenv.Eventually(e.t, 60*time.Second, fmt.Sprintf("%d documents of %s converted or refused", n, meetingID), func() bool {
+		mt, err := e.mgr.Meeting(context.Background(), meetingID)
+		if err != nil {
+			return false
+		}
+		all, err := e.mgr.PresentationDocs(mt.Key)
+		if err != nil {
+			return false
+		}
+		out = out[:0]
+		for _, d := range all {
+			if d.ID == room.BlankDeck {
+				continue
+			}
+			if d.Status == room.DocConverting {
+				return false
+			}
+			out = append(out, d)
+		}
+		return len(out) == n
+	})
+	return out
 }

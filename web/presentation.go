@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/xml"
@@ -12,18 +11,22 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"aula/present"
 )
 
-// A create POST may carry presentations in an XML body, as BBB accepts:
+// A create POST (and insertDocument) may carry presentations in an XML
+// body, as BBB accepts:
 //
 //	<modules><module name="presentation">
 //	  <document name="x.pdf">BASE64</document>
-//	  <document url="https://…" filename="y.pdf"/>
+//	  <document url="https://…" filename="y.pdf" current="true" downloadable="true"/>
 //	</module></modules>
 //
-// Every document is checked (size, PDF/PNG/JPEG by its first bytes) and
-// downloaded before the meeting is created, so a bad document fails the
-// call and leaves nothing behind.
+// As in BBB, a document that cannot be fetched or converted never fails
+// the call: the meeting starts without it, the reason is logged, and
+// moderators see the document as failed in the room. Only a body that is
+// not XML at all is refused (the platform sent nonsense).
 
 type modulesXML struct {
 	XMLName xml.Name    `xml:"modules"`
@@ -36,61 +39,30 @@ type moduleXML struct {
 }
 
 type documentXML struct {
-	Name     string `xml:"name,attr"`
-	URL      string `xml:"url,attr"`
-	Filename string `xml:"filename,attr"`
-	Body     string `xml:",chardata"`
+	Name         string `xml:"name,attr"`
+	URL          string `xml:"url,attr"`
+	Filename     string `xml:"filename,attr"`
+	Current      string `xml:"current,attr"`
+	Downloadable string `xml:"downloadable,attr"`
+	Body         string `xml:",chardata"`
 }
 
-// document is a checked presentation ready to store.
-type document struct {
-	Name string
-	Data []byte
+// docSource is one document a platform sent: its bytes (base64 in the
+// body) or a URL to fetch, or why it cannot be used (refused: a code for
+// the room).
+type docSource struct {
+	Name    string
+	URL     string
+	Data    []byte
+	Current bool
+	Refused string
 }
 
-// sniffDocument returns the file extension of a supported presentation
-// type by its magic bytes, or "".
-func sniffDocument(b []byte) string {
-	switch {
-	case bytes.HasPrefix(b, []byte("%PDF-")):
-		return ".pdf"
-	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
-		return ".png"
-	case bytes.HasPrefix(b, []byte("\xff\xd8\xff")):
-		return ".jpg"
-	}
-	return ""
-}
-
-// safeName makes a stored file name from what the platform called the
-// document: letters, digits, dot, dash and underscore only, with the
-// extension of its real type.
-func safeName(name, ext string, i int) string {
-	base := path.Base(strings.ReplaceAll(name, "\\", "/"))
-	base = strings.TrimSuffix(base, path.Ext(base))
-	var b strings.Builder
-	for _, r := range base {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
-			b.WriteRune(r)
-		case r == ' ' || r == '.':
-			b.WriteByte('_')
-		}
-		if b.Len() >= 80 {
-			break
-		}
-	}
-	s := strings.Trim(b.String(), "_")
-	if s == "" {
-		s = fmt.Sprintf("document-%d", i+1)
-	}
-	return s + ext
-}
-
-// parsePresentations decodes the XML body of a create POST and returns the
-// checked documents (embedded or downloaded). max caps each document and
-// the count; fetch downloads url= documents.
-func parsePresentations(ctx context.Context, body io.Reader, maxBytes int64, maxDocs int, fetch func(context.Context, string, int64) ([]byte, error)) ([]document, error) {
+// parsePresentations decodes the XML body of create or insertDocument
+// into document sources, at most maxDocs (more are refused), each at most
+// maxBytes. It fetches nothing. An empty body has no documents; a body
+// that is not a <modules> document is ErrPresentation.
+func parsePresentations(body io.Reader, maxBytes int64, maxDocs int) ([]docSource, error) {
 	var mods modulesXML
 	dec := xml.NewDecoder(body)
 	// No entities from outside and no other charset: the body is data.
@@ -105,7 +77,7 @@ func parsePresentations(ctx context.Context, body io.Reader, maxBytes int64, max
 		}
 		return nil, fmt.Errorf("%w: the XML body is not a <modules> document", ErrPresentation)
 	}
-	var docs []document
+	var docs []docSource
 	for _, m := range mods.Modules {
 		if m.Name != "presentation" {
 			// Other modules (clientSettingsOverride …) configure BBB's
@@ -113,58 +85,54 @@ func parsePresentations(ctx context.Context, body io.Reader, maxBytes int64, max
 			continue
 		}
 		for _, d := range m.Documents {
-			if len(docs) >= maxDocs {
-				return nil, fmt.Errorf("%w: more than %d documents", ErrPresentation, maxDocs)
+			src := docSource{Name: d.Name, Current: strings.EqualFold(strings.TrimSpace(d.Current), "true")}
+			u := strings.TrimSpace(d.URL)
+			if src.Name == "" {
+				src.Name = d.Filename
 			}
-			var data []byte
-			name := d.Name
-			if u := strings.TrimSpace(d.URL); u != "" {
-				if name == "" {
-					name = d.Filename
-				}
-				if name == "" {
-					name = path.Base(u)
-				}
-				var err error
-				if data, err = fetch(ctx, u, maxBytes); err != nil {
-					return nil, err
-				}
-			} else {
-				raw := strings.Map(func(r rune) rune {
-					if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
-						return -1
-					}
-					return r
-				}, d.Body)
-				if int64(base64.StdEncoding.DecodedLen(len(raw))) > maxBytes+3 {
-					return nil, fmt.Errorf("%w: document %q is larger than %d bytes", ErrPresentation, d.Name, maxBytes)
-				}
-				var err error
-				if data, err = base64.StdEncoding.DecodeString(raw); err != nil {
-					return nil, fmt.Errorf("%w: document %q is not valid base64", ErrPresentation, d.Name)
-				}
-				if int64(len(data)) > maxBytes {
-					return nil, fmt.Errorf("%w: document %q is larger than %d bytes", ErrPresentation, d.Name, maxBytes)
-				}
+			if src.Name == "" && u != "" {
+				src.Name = path.Base(u)
 			}
-			ext := sniffDocument(data)
-			if ext == "" {
-				return nil, fmt.Errorf("%w: document %q is not a PDF, PNG or JPEG file", ErrPresentation, name)
+			if src.Name == "" {
+				src.Name = fmt.Sprintf("document-%d", len(docs)+1)
 			}
-			docs = append(docs, document{Name: safeName(name, ext, len(docs)), Data: data})
+			switch {
+			case len(docs) >= maxDocs:
+				src.Refused = codeTooMany
+			case u != "":
+				src.URL = u
+			default:
+				src.Data, src.Refused = decodeBase64(d.Body, maxBytes)
+			}
+			docs = append(docs, src)
 		}
-	}
-	// Two documents with the same name would overwrite each other.
-	seen := map[string]int{}
-	for i := range docs {
-		n := docs[i].Name
-		if c := seen[n]; c > 0 {
-			ext := path.Ext(n)
-			docs[i].Name = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(n, ext), c+1, ext)
-		}
-		seen[n]++
 	}
 	return docs, nil
+}
+
+// codeTooMany: a platform sent more documents than one call takes.
+const codeTooMany = "too_many"
+
+// decodeBase64 decodes an embedded document, or says why it cannot be
+// used.
+func decodeBase64(body string, maxBytes int64) ([]byte, string) {
+	raw := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
+			return -1
+		}
+		return r
+	}, body)
+	if int64(base64.StdEncoding.DecodedLen(len(raw))) > maxBytes+3 {
+		return nil, present.CodeTooLarge
+	}
+	data, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return nil, present.CodeCorrupt
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, present.CodeTooLarge
+	}
+	return data, ""
 }
 
 // errTooLarge stops a download above the cap.

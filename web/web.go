@@ -39,6 +39,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"aula/present"
 	"aula/room"
 )
 
@@ -58,6 +59,8 @@ type Options struct {
 	// Files keeps presentations pre-uploaded on create (may be nil: then
 	// create with documents fails).
 	Files room.Files
+	// Docs converts presentations (may be nil: documents are refused).
+	Docs *present.Service
 	// WS serves /r/<slot>/ws (may be nil: 503).
 	WS WSHandler
 	// Static is the web client (index.html, css/, js/).
@@ -103,6 +106,8 @@ type server struct {
 	i18n catalogues
 	// assets caches the embedded files with their ETags, by name.
 	assets sync.Map
+	// docFetches counts the platform's document downloads in flight.
+	docFetches sync.WaitGroup
 }
 
 func init() {
@@ -195,6 +200,7 @@ func (s *server) routes() http.Handler {
 	})
 	e.GET("/r/:slot/*rest", s.serveClient)
 	e.HEAD("/r/:slot/*rest", s.serveClient)
+	e.POST("/r/:slot/*rest", s.serveClient) // uploads; the rest answers 404
 	e.GET("/static/*file", s.serveStatic)
 	e.HEAD("/static/*file", s.serveStatic)
 	// /healthz: the process serves (restart it when not). /readyz: it can
