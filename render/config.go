@@ -27,8 +27,9 @@ type Config struct {
 	PageTimeout time.Duration
 	// MemoryLimit caps the memory of one pdfium instance (its WebAssembly
 	// linear memory), in bytes, rounded down to 64 KiB pages; at most
-	// 4 GiB, the WebAssembly maximum (default 512 MiB). A page that needs
-	// more is ErrCorrupt. At most Workers instances run at once.
+	// 4 GiB, the WebAssembly maximum, and at least 32 MiB (pdfium itself
+	// takes 18); default 512 MiB. A page that needs more is ErrCorrupt.
+	// At most Workers instances run at once.
 	MemoryLimit uint64
 	// Widths are the page image sizes in pixels, each page drawn at
 	// every one (default 1920 and 960): the image fits in a square of
@@ -61,7 +62,9 @@ const (
 	// 50 megapixels, more than any phone camera.
 	maxImagePixels = 50_000_000
 	wasmPage       = 64 << 10
-	maxMemory      = 4 << 30
+	// pdfium's module starts with 18 MiB; a 1920-pixel page needs 10 more.
+	minMemory = 32 << 20
+	maxMemory = 4 << 30
 )
 
 // DefaultWidths are the page image widths when Config.Widths is empty.
@@ -88,8 +91,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MemoryLimit == 0 {
 		c.MemoryLimit = DefaultMemoryLimit
 	}
-	if c.MemoryLimit < 16<<20 || c.MemoryLimit > maxMemory {
-		return c, fmt.Errorf("render: MemoryLimit %d is outside 16 MiB–4 GiB", c.MemoryLimit)
+	if c.MemoryLimit < minMemory || c.MemoryLimit > maxMemory {
+		return c, fmt.Errorf("render: MemoryLimit %d is outside 32 MiB–4 GiB", c.MemoryLimit)
 	}
 	if len(c.Widths) == 0 {
 		c.Widths = DefaultWidths

@@ -152,6 +152,13 @@ func odt(t testing.TB, paras ...string) []byte {
 	for _, p := range paras {
 		body.WriteString("<text:p>" + p + "</text:p>")
 	}
+	return odtXML(t, body.String())
+}
+
+// odtXML returns an OpenDocument text whose body is the given XML (with
+// the text, drawing and xlink namespaces declared).
+func odtXML(t testing.TB, body string) []byte {
+	t.Helper()
 	return zipOf(t,
 		[2]string{"mimetype", "application/vnd.oasis.opendocument.text"},
 		[2]string{"META-INF/manifest.xml", `<?xml version="1.0" encoding="UTF-8"?>
@@ -160,8 +167,8 @@ func odt(t testing.TB, paras ...string) []byte {
  <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
 </manifest:manifest>`},
 		[2]string{"content.xml", `<?xml version="1.0" encoding="UTF-8"?>
-<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">
-<office:body><office:text>` + body.String() + `</office:text></office:body></office:document-content>`},
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" office:version="1.2">
+<office:body><office:text>` + body + `</office:text></office:body></office:document-content>`},
 	)
 }
 

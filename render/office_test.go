@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"image"
+	"image/color"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,6 +71,29 @@ func darkPixels(img image.Image) int {
 		}
 	}
 	return n
+}
+
+// TestConvertOfficeFetchesNothing: a document whose picture is a link to
+// a web address converts without LibreOffice connecting anywhere (the
+// profile blocks linked content), so an upload cannot make the server
+// fetch from its own network.
+func TestConvertOfficeFetchesNothing(t *testing.T) {
+	soffice := testenv.Tool(t, "soffice")
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(pngBytes(t, solid(50, 50, color.Black)))
+	}))
+	defer srv.Close()
+	doc := odtXML(t, `<text:p>Linked picture:</text:p><text:p><draw:frame svg:width="5cm" svg:height="5cm" text:anchor-type="as-char"><draw:image xlink:href="`+srv.URL+`/picture.png" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/></draw:frame></text:p>`)
+	r := newRenderer(t, Config{Soffice: soffice})
+	if _, err := r.Convert(context.Background(), writeFile(t, "u", doc), "", filepath.Join(t.TempDir(), "o"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("LibreOffice fetched the linked picture %d times", n)
+	}
 }
 
 // TestConvertOfficeTimeout: LibreOffice past the document's deadline is

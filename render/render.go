@@ -2,14 +2,13 @@ package render
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,6 +87,14 @@ func New(cfg Config) (*Renderer, error) {
 	}
 	go r.startPool()
 	return r, nil
+}
+
+// Config returns the settings in force, defaults filled in (the web layer
+// caps uploads at MaxBytes, the client picks among Widths).
+func (r *Renderer) Config() Config {
+	c := r.cfg
+	c.Widths = slices.Clone(c.Widths)
+	return c
 }
 
 // Close cancels running conversions, waits for them to end and frees
@@ -324,11 +331,4 @@ func sizeText(n int64) string {
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
 	return fmt.Sprintf("%d KiB", (n+1023)/1024)
-}
-
-// randomHex is a short random name part.
-func randomHex() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -368,6 +368,16 @@ func TestConvertConcurrent(t *testing.T) {
 	}
 }
 
+// TestConvertMemoryLimit: a page bitmap larger than an instance's memory
+// cap fails that document, not the process.
+func TestConvertMemoryLimit(t *testing.T) {
+	r := newRenderer(t, Config{MemoryLimit: 32 << 20, Widths: []int{3840}})
+	_, err := r.Convert(context.Background(), writeFile(t, "d", colorPDF(t, 1)), KindPDF, filepath.Join(t.TempDir(), "o"), nil)
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("3840-pixel page in 32 MiB: %v, want ErrCorrupt", err)
+	}
+}
+
 // TestCloseLeavesNoGoroutines: after Close nothing of the renderer runs
 // (pool, workers, watchdogs).
 func TestCloseLeavesNoGoroutines(t *testing.T) {
@@ -392,12 +402,16 @@ func TestNewChecksConfig(t *testing.T) {
 	for _, c := range []Config{
 		{Widths: []int{8}},
 		{Widths: []int{10000}},
-		{MemoryLimit: 1 << 20},
+		{MemoryLimit: 16 << 20},
 		{MemoryLimit: 8 << 30},
 	} {
 		if _, err := New(c); err == nil {
 			t.Errorf("New(%+v) accepted", c)
 		}
+	}
+	r := newRenderer(t, Config{Widths: []int{960, 1920, 960}})
+	if c := r.Config(); c.MaxPages != 200 || c.MaxBytes != 30<<20 || fmt.Sprint(c.Widths) != "[960 1920]" || c.ThumbWidth != 100 {
+		t.Errorf("Config() = %+v", c)
 	}
 	c, err := Config{Workers: 1 << 20}.withDefaults()
 	if err != nil || c.Workers != runtime.NumCPU() {
