@@ -172,6 +172,26 @@ func odtXML(t testing.TB, body string) []byte {
 	)
 }
 
+// odp returns an OpenDocument presentation, one slide per title.
+func odp(t testing.TB, titles ...string) []byte {
+	t.Helper()
+	var body strings.Builder
+	for i, title := range titles {
+		fmt.Fprintf(&body, `<draw:page draw:name="s%d"><draw:frame svg:x="2cm" svg:y="2cm" svg:width="20cm" svg:height="4cm"><draw:text-box><text:p>%s</text:p></draw:text-box></draw:frame></draw:page>`, i+1, title)
+	}
+	return zipOf(t,
+		[2]string{"mimetype", "application/vnd.oasis.opendocument.presentation"},
+		[2]string{"META-INF/manifest.xml", `<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">
+ <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.presentation"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>`},
+		[2]string{"content.xml", `<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" office:version="1.2">
+<office:body><office:presentation>` + body.String() + `</office:presentation></office:body></office:document-content>`},
+	)
+}
+
 // docx returns a minimal Word document with the given paragraphs.
 func docx(t testing.TB, paras ...string) []byte {
 	t.Helper()

@@ -17,17 +17,26 @@ import (
 	"aula/internal/testenv"
 )
 
-// TestConvertOffice: an ODT and a DOCX go through LibreOffice and pdfium
-// into page images with the text drawn on them. Under CI=true a missing
-// soffice fails the test (scripts/test installs libreoffice-writer-nogui).
+// TestConvertOffice: an ODT and a DOCX (Writer) and an ODP (Impress) go
+// through LibreOffice and pdfium into page images with the text drawn on
+// them. Under CI=true a missing soffice fails the test (scripts/test
+// installs libreoffice-core-nogui, -writer-nogui and -impress-nogui).
 func TestConvertOffice(t *testing.T) {
 	soffice := testenv.Tool(t, "soffice")
 	r := newRenderer(t, Config{Soffice: soffice})
-	for name, data := range map[string][]byte{
-		"odt":  odt(t, "Aula Office test", "Second paragraph"),
-		"docx": docx(t, "Aula Word test"),
-	} {
+	cases := map[string]struct {
+		data  []byte
+		pages int
+		// portrait is a text page (A4 or Letter), else a slide.
+		portrait bool
+	}{
+		"odt":  {odt(t, "Aula Office test", "Second paragraph"), 1, true},
+		"docx": {docx(t, "Aula Word test"), 1, true},
+		"odp":  {odp(t, "Erste Folie", "Second slide"), 2, false},
+	}
+	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
+			data := c.data
 			// The server's name for the upload says nothing of its type.
 			src := writeFile(t, "upload-1", data)
 			out := filepath.Join(t.TempDir(), "doc")
@@ -37,22 +46,28 @@ func TestConvertOffice(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("%s converted in %v", name, time.Since(start))
-			if doc.Kind != KindOffice || len(doc.Pages) != 1 {
-				t.Fatalf("got %s with %d pages, want office with 1", doc.Kind, len(doc.Pages))
+			if doc.Kind != KindOffice || len(doc.Pages) != c.pages {
+				t.Fatalf("got %s with %d pages, want office with %d", doc.Kind, len(doc.Pages), c.pages)
 			}
-			p := doc.Pages[0]
-			// A4 or Letter, portrait.
-			if p.Width < 590 || p.Width > 615 || p.Height < 790 || p.Height > 845 {
-				t.Errorf("page is %v × %v points", p.Width, p.Height)
-			}
-			img := readPNG(t, filepath.Join(out, p.Files[640]))
-			if dark := darkPixels(img); dark < 50 {
-				t.Errorf("only %d dark pixels: no text drawn?", dark)
+			for i, p := range doc.Pages {
+				if c.portrait && (p.Width < 590 || p.Width > 615 || p.Height < 790 || p.Height > 845) {
+					t.Errorf("page %d is %v × %v points, want A4 or Letter", i+1, p.Width, p.Height)
+				}
+				if !c.portrait && p.Width <= p.Height {
+					t.Errorf("slide %d is %v × %v points, want landscape", i+1, p.Width, p.Height)
+				}
+				img := readPNG(t, filepath.Join(out, p.Files[640]))
+				if dark := darkPixels(img); dark < 50 {
+					t.Errorf("page %d: only %d dark pixels: no text drawn?", i+1, dark)
+				}
 			}
 			// Only the page images are left: LibreOffice's temporary
 			// directory and profile are gone.
+			if e := entries(t, out); len(e) != 3*c.pages {
+				t.Errorf("outDir holds %v, want %d page images", e, 3*c.pages)
+			}
 			for _, e := range entries(t, out) {
-				if !strings.HasPrefix(e, "page-0001-") {
+				if !strings.HasPrefix(e, "page-000") {
 					t.Errorf("left in outDir: %s", e)
 				}
 			}
