@@ -60,6 +60,13 @@ func Sniff(head []byte, size int64, r io.ReaderAt) (Kind, error) {
 	return k, err
 }
 
+// SniffExt is Sniff that also returns the format's usual file extension
+// (".pdf", ".png", ".jpg", ".docx", ".pptx", ".xlsx", ".odt", ".odp",
+// ".ods", ".odg", ".doc", ".ppt", ".xls"), for naming the stored upload.
+func SniffExt(head []byte, size int64, r io.ReaderAt) (Kind, string, error) {
+	return sniff(head, size, r)
+}
+
 // SniffFile is Sniff on a file on disk.
 func SniffFile(path string) (Kind, error) {
 	k, _, err := sniffFile(path)

@@ -56,7 +56,7 @@ func TestSniff(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			head := c.data[:min(len(c.data), HeadSize)]
-			k, ext, err := sniff(head, int64(len(c.data)), bytes.NewReader(c.data))
+			k, ext, err := SniffExt(head, int64(len(c.data)), bytes.NewReader(c.data))
 			if c.kind == "" {
 				if !errors.Is(err, ErrUnsupported) {
 					t.Fatalf("got %q, %v; want ErrUnsupported", k, err)
