@@ -34,6 +34,9 @@ var (
 	// too long (or too many wait); the change was refused and nothing of
 	// it happened. It passes once the store recovers.
 	ErrUnavailable = errors.New("room: store unavailable")
+	// ErrConflict: the request was made on state too old to bring up to
+	// date (a note edit far behind): reload and try again.
+	ErrConflict = errors.New("room: out of date")
 	// ErrElsewhere: another node owns the meeting (its lease); this node
 	// cannot run it.
 	ErrElsewhere = errors.New("room: meeting runs on another node")

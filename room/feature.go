@@ -131,6 +131,19 @@ func (tx *Tx) Also(name string, f func(sub *Tx, feat Feature)) error {
 	return nil
 }
 
+// SystemChat writes a public chat line from the meeting itself (a poll's
+// result), which everyone in the room receives.
+func (tx *Tx) SystemChat(text string) {
+	l := tx.l
+	msg := &ChatMessage{ID: NewID(), System: true, Text: text, Time: tx.now.UTC()}
+	l.addChat(msg)
+	for _, o := range l.parts {
+		if o.p.InRoom && o.l != nil {
+			tx.ds = append(tx.ds, delivery{o.l, Event{Type: EventChat, Chat: msg}})
+		}
+	}
+}
+
 // MaySee reports whether viewer may see subject ("participants cannot see
 // each other").
 func (tx *Tx) MaySee(viewer, subject *Participant) bool { return tx.l.canSee(viewer, subject) }

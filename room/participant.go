@@ -100,6 +100,9 @@ type ChatMessage struct {
 	ID       string `json:"id"`
 	From     string `json:"from"`
 	FromName string `json:"fromName"`
+	// System marks a line of the meeting itself (a poll's result): no
+	// sender.
+	System bool `json:"system,omitempty"`
 	// FromRole is the sender's role when they wrote the line.
 	FromRole Role      `json:"fromRole,omitempty"`
 	To       string    `json:"to,omitempty"`
