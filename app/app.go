@@ -76,13 +76,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("AULA_DATA_DIR: %w", err)
 	}
 	a.files = files
+	video, _ := cfg.videoPolicy() // checked by Validate
 	a.mgr = room.NewManager(room.Config{
 		TTL:            cfg.StoreTTL,
 		ReconnectGrace: cfg.ReconnectGrace,
 		Logger:         log.With("component", "room"),
 		// The lesson features: each a state machine in room, an
 		// extension in signaling (Start) and a client module.
-		Features: []room.FeatureSpec{room.ReactionFeature(), room.PresentationFeature(), room.WhiteboardFeature()},
+		Features: []room.FeatureSpec{room.ReactionFeature(), room.PresentationFeature(), room.WhiteboardFeature(),
+			room.PollFeature(), room.NotesFeature(), room.TimerFeature(), room.VideoFeature(video)},
 	}, st, files)
 	// Documents are drawn by pdfium in WebAssembly, LibreOffice when it
 	// is installed; its start (compiling pdfium) runs in the background.
@@ -139,7 +141,7 @@ func (a *App) Start() (err error) {
 		AllowedOrigins: []string{a.url.Scheme + "://" + a.url.Host},
 		Logger:         a.log.With("component", "signaling"),
 		Extensions: []signaling.Extension{a.media, signaling.Reactions(), signaling.Presentation(),
-			signaling.Whiteboard()},
+			signaling.Whiteboard(), signaling.Polls(), signaling.Notes(), signaling.Timer(), signaling.Video()},
 	})
 	allow, err := web.ParseNetworks(a.cfg.FetchAllowNetworks)
 	if err != nil {

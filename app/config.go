@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"aula/room"
 	"aula/web"
 )
 
@@ -107,6 +108,14 @@ type Config struct {
 	// link-local, CGNAT …) is refused otherwise, so that a replayed create
 	// cannot make the server fetch from its intranet.
 	FetchAllowNetworks string `name:"fetch-allow-networks" json:"fetch_allow_networks"`
+	// VideoProviders are the external video sources a presenter may
+	// share (comma-separated): file (MP4 and WebM files from any https
+	// host), youtube (played from youtube-nocookie.com), vimeo (with
+	// dnt=1), peertube (the hosts of VideoPeerTube); empty: none.
+	VideoProviders string `name:"video-providers" json:"video_providers"`
+	// VideoPeerTube are the PeerTube instances allowed (comma-separated
+	// host names).
+	VideoPeerTube string `name:"video-peertube" json:"video_peertube"`
 
 	// secretGenerated records that Secret was made up at start-up.
 	secretGenerated bool
@@ -125,6 +134,7 @@ func Defaults() Config {
 		// a browser's six HTTP/1.1 connections, stays below it.
 		HTTPMaxConnsPerIP: 256,
 		HTTPMaxConns:      10000,
+		VideoProviders:    "file,youtube,vimeo",
 		DataDir:           defaultDataDir(),
 		LogLevel:          "info",
 		ReconnectGrace:    time.Minute,
@@ -241,6 +251,8 @@ var fieldHelp = map[string]string{
 	"public-ip":            "IP address announced to browsers (1:1 NAT)",
 	"turn":                 "built-in TURN server: off, on (port 3478) or a port",
 	"fetch-allow-networks": "non-public networks outbound requests may reach (comma-separated CIDRs)",
+	"video-providers":      "external video sources presenters may share: file, youtube, vimeo, peertube (comma-separated)",
+	"video-peertube":       "PeerTube instances allowed (comma-separated host names)",
 }
 
 func each(cfg *Config, f func(name string, v reflect.Value, help string)) {
@@ -364,6 +376,9 @@ func (c *Config) Validate() error {
 	if _, _, err := c.turnPort(); err != nil {
 		bad("turn", "%v", err)
 	}
+	if _, err := c.videoPolicy(); err != nil {
+		bad("video-providers", "%v", err)
+	}
 	if _, err := web.ParseNetworks(c.FetchAllowNetworks); err != nil {
 		bad("fetch-allow-networks", "%v", err)
 	}
@@ -383,4 +398,28 @@ func (c *Config) turnPort() (on bool, port int, err error) {
 		return false, 0, fmt.Errorf("%q must be off, on or a port number", c.TURN)
 	}
 	return true, p, nil
+}
+
+// videoPolicy reads the video settings.
+func (c *Config) videoPolicy() (room.VideoPolicy, error) {
+	var p room.VideoPolicy
+	for _, v := range strings.Split(c.VideoProviders, ",") {
+		switch v = strings.ToLower(strings.TrimSpace(v)); v {
+		case "":
+		case room.ProviderFile, room.ProviderYouTube, room.ProviderVimeo, room.ProviderPeerTube:
+			p.Providers = append(p.Providers, v)
+		default:
+			return p, fmt.Errorf("%q is not file, youtube, vimeo or peertube", v)
+		}
+	}
+	for _, h := range strings.Split(c.VideoPeerTube, ",") {
+		if h = strings.ToLower(strings.TrimSpace(h)); h == "" {
+			continue
+		}
+		if strings.ContainsAny(h, "/:@ ") {
+			return p, fmt.Errorf("PeerTube host %q: give a host name only", h)
+		}
+		p.PeerTubeHosts = append(p.PeerTubeHosts, h)
+	}
+	return p, nil
 }

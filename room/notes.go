@@ -42,6 +42,8 @@ type (
 	// NotesAppend adds text at the end (the server itself, e.g. a poll's
 	// result; not from clients).
 	NotesAppend struct{ Text string }
+	// NotesSync asks for the whole text again (a client too far behind).
+	NotesSync struct{}
 )
 
 // Notes events.
@@ -125,6 +127,9 @@ func (n *notes) Command(tx *Tx, actor *Participant, cmd any) (any, error) {
 		}
 		tx.SendIf(func(p *Participant) bool { return p.ID != actor.ID && tx.MaySee(p, actor) },
 			NotesCursorMoved{ID: actor.ID, Rev: c.Rev, Pos: c.Pos, End: c.End})
+		return nil, nil
+	case NotesSync:
+		tx.SendTo(actor.ID, NotesView{Rev: n.rev, Text: n.Text()})
 		return nil, nil
 	case NotesAppend:
 		if actor.Kind != KindSystem {

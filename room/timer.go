@@ -47,6 +47,18 @@ type TimerView struct {
 	At       time.Time     `json:"at"`
 }
 
+// MarshalJSON writes the timer as the wire does (docs/protocol.md,
+// timer.state): whole seconds and milliseconds rather than Go durations.
+func (v TimerView) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Mode      string    `json:"mode"`
+		Running   bool      `json:"running"`
+		Seconds   int64     `json:"seconds"`
+		ElapsedMs int64     `json:"elapsedMs"`
+		At        time.Time `json:"at"`
+	}{v.Mode, v.Running, int64(v.Duration / time.Second), v.Elapsed.Milliseconds(), v.At})
+}
+
 // TimerDone: the countdown reached zero.
 type TimerDone struct{}
 
@@ -56,9 +68,12 @@ func TimerFeature() FeatureSpec {
 }
 
 type timer struct {
-	V    TimerView `json:"v"`
-	Done bool      `json:"done"` // the countdown's zero was announced
+	V    timerState `json:"v"`
+	Done bool       `json:"done"` // the countdown's zero was announced
 }
+
+// timerState is TimerView as stored (durations kept exact).
+type timerState TimerView
 
 // elapsed is the time run by now.
 func (t *timer) elapsed(now time.Time) time.Duration {
@@ -83,7 +98,7 @@ func (t *timer) Command(tx *Tx, actor *Participant, cmd any) (any, error) {
 		case c.Mode != TimerCountdown:
 			return nil, fmt.Errorf("%w: mode %q", ErrInvalid, c.Mode)
 		}
-		t.V, t.Done = TimerView{Mode: c.Mode, Running: true, Duration: c.Duration.Round(time.Second), At: now}, false
+		t.V, t.Done = timerState{Mode: c.Mode, Running: true, Duration: c.Duration.Round(time.Second), At: now}, false
 	case TimerPause:
 		if !t.V.Running {
 			return nil, fmt.Errorf("%w: the timer does not run", ErrInvalid)
@@ -95,12 +110,12 @@ func (t *timer) Command(tx *Tx, actor *Participant, cmd any) (any, error) {
 		}
 		t.V.Running, t.V.At = true, now
 	case TimerClear:
-		t.V, t.Done = TimerView{At: now}, false
+		t.V, t.Done = timerState{At: now}, false
 	default:
 		return nil, fmt.Errorf("%w: timer command %T", ErrInvalid, cmd)
 	}
 	tx.Save()
-	tx.Broadcast(t.V)
+	tx.Broadcast(TimerView(t.V))
 	return nil, nil
 }
 
@@ -112,7 +127,7 @@ func (t *timer) Tick(tx *Tx, now time.Time) {
 	t.Done = true
 	t.V.Elapsed, t.V.Running, t.V.At = t.V.Duration, false, now.UTC()
 	tx.Save()
-	tx.Broadcast(t.V)
+	tx.Broadcast(TimerView(t.V))
 	tx.Broadcast(TimerDone{})
 }
 
@@ -120,7 +135,7 @@ func (t *timer) View(*Participant) any {
 	if t.V.Mode == "" {
 		return nil
 	}
-	return t.V
+	return TimerView(t.V)
 }
 
 func (t *timer) Snapshot() ([]byte, error) { return json.Marshal(t) }

@@ -42,6 +42,9 @@ const (
 	// answered the server's offer); sent unprompted.
 	CodeMediaFailed = "media_failed"
 	CodeUnavailable = "unavailable"
+	// CodeConflict: the request was made on state too old (a note edit
+	// far behind): reload it (notes.sync) and try again.
+	CodeConflict = "conflict"
 	CodeInternal    = "internal"
 )
 
@@ -73,6 +76,8 @@ func codeOf(err error) string {
 		return CodeReplaced
 	case errors.Is(err, room.ErrUnavailable), errors.Is(err, room.ErrElsewhere):
 		return CodeUnavailable
+	case errors.Is(err, room.ErrConflict):
+		return CodeConflict
 	default:
 		return CodeInternal
 	}

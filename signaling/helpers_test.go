@@ -42,7 +42,8 @@ func newEnv(t *testing.T, tune func(*Options, *httptest.Server)) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st := store.NewMemory(nil)
 	mgr := room.NewManager(room.Config{Logger: log, Features: []room.FeatureSpec{room.ReactionFeature(),
-		room.PresentationFeature(), room.WhiteboardFeature()}}, st, nil)
+		room.PresentationFeature(), room.WhiteboardFeature(), room.PollFeature(), room.NotesFeature(), room.TimerFeature(),
+		room.VideoFeature(room.VideoPolicy{Providers: []string{room.ProviderFile, room.ProviderYouTube}})}}, st, nil)
 	mt, _, err := mgr.Create(context.Background(), room.Settings{
 		MeetingID: "course-42", Name: "Biology 101", AttendeePW: "ap", ModeratorPW: "mp",
 		PIN: "12345", DialNumber: "+49 30 1234567", LogoutURL: "https://lms.example/course/42",

@@ -30,12 +30,16 @@ var allTypes = []string{
 	TypePresentationDownload, TypePresentationAddPage, TypePresentationState,
 	TypeWBDraw, TypeWBDrawing, TypeWBErase, TypeWBMove, TypeWBUndo, TypeWBRedo, TypeWBClear,
 	TypeWBAccess, TypeWBCursor, TypeWBAdded, TypeWBRemoved, TypeWBMoved,
+	TypePollStart, TypePollVote, TypePollStop, TypePollPublish, TypePollState,
+	TypeNotesEdit, TypeNotesCursor, TypeNotesSync, TypeNotesOp, TypeNotesAck, TypeNotesState,
+	TypeTimerStart, TypeTimerPause, TypeTimerResume, TypeTimerClear, TypeTimerState, TypeTimerDone,
+	TypeVideoShare, TypeVideoControl, TypeVideoStop, TypeVideoState,
 }
 
 var allCodes = []string{
 	CodeBadRequest, CodeUnknownType, CodeTooLarge, CodeRateLimited, CodeForbidden,
 	CodeNotFound, CodeNotInRoom, CodeEnded, CodeFull, CodeDenied, CodeInternal,
-	CodeReplaced, CodeUnavailable, CodeMediaFailed,
+	CodeReplaced, CodeUnavailable, CodeMediaFailed, CodeConflict,
 }
 
 func TestDocsAndClientMirrorProtocol(t *testing.T) {
@@ -86,7 +90,9 @@ func TestDocsNameEveryField(t *testing.T) {
 		LockSet{}, MeetingUpdated{}, room.LockSettings{}, MuteAll{}, StatusSet{}, ReactionSend{}, ReactionMsg{},
 		DocRef{}, PageTurn{}, ViewSet{}, DownloadSet{}, room.PresentationView{}, room.Doc{}, room.PageSize{},
 		WBShape{}, WBShapes{}, WBShapesAdded{}, WBMove{}, WBClear{}, WBAccessMsg{}, WBCursorMsg{},
-		room.Shape{}, room.PageRef{}, room.WhiteboardView{}} {
+		room.Shape{}, room.PageRef{}, room.WhiteboardView{},
+		PollStartMsg{}, PollVoteMsg{}, room.PollView{}, NotesEditMsg{}, NotesOpMsg{}, NotesAckMsg{}, NotesCursorMsg{},
+		room.NotesView{}, TimerStartMsg{}, VideoShareMsg{}, VideoControlMsg{}, room.VideoView{}} {
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")

@@ -73,6 +73,31 @@
  * @typedef {{pages: Object<string, Shape[]>, all: boolean, ids: string[]}} WhiteboardState
  */
 
+/**
+ * Polls, notes, timer, external video (docs/protocol.md).
+ * @typedef {{question: string, kind: 'yesno'|'yesnoabstain'|'truefalse'|'letters'|'custom'|'text',
+ *   options?: string[], letters?: number, multiple?: boolean, anonymous?: boolean}} PollStart
+ * @typedef {{poll: string, choices?: number[], text?: string}} PollVote
+ * @typedef {{id: string, question: string, kind: string, options: string[], multiple: boolean,
+ *   anonymous: boolean, status: 'open'|'stopped'|'published', voted: boolean, mine?: number[],
+ *   mineText?: string, counts?: number[], texts?: string[], total: number,
+ *   voters?: string[][], textVoters?: string[]}} PollState
+ * @typedef {(number|string)[]} TextOp
+ * @typedef {{rev: number, op: TextOp}} NotesEdit
+ * @typedef {{rev: number, op: TextOp, author: string}} NotesOp
+ * @typedef {{rev: number}} NotesAck
+ * @typedef {{id?: string, rev: number, pos: number, end: number}} NotesCursor
+ * @typedef {{rev: number, text: string}} NotesState
+ * @typedef {{mode: 'countdown'|'stopwatch', seconds?: number}} TimerStart
+ * @typedef {{mode: ''|'countdown'|'stopwatch', running: boolean, seconds: number,
+ *   elapsedMs: number, at: string}} TimerState
+ * @typedef {{url: string}} VideoShare
+ * @typedef {{playing: boolean, position: number, rate: number}} VideoControl
+ * @typedef {{url: string, provider: ''|'file'|'youtube'|'vimeo'|'peertube', embed: string,
+ *   origin: string, playing: boolean, position: number, rate: number, at: string}} VideoState
+ * A chat line of the meeting itself (a poll's result) has system: true.
+ */
+
 /** Client → server message types. */
 export const ClientType = Object.freeze({
   CHAT_SEND: 'chat.send',
@@ -105,6 +130,20 @@ export const ClientType = Object.freeze({
   WB_CLEAR: 'wb.clear',
   WB_ACCESS: 'wb.access',
   WB_CURSOR: 'wb.cursor',
+  POLL_START: 'poll.start',
+  POLL_VOTE: 'poll.vote',
+  POLL_STOP: 'poll.stop',
+  POLL_PUBLISH: 'poll.publish',
+  NOTES_EDIT: 'notes.edit',
+  NOTES_CURSOR: 'notes.cursor',
+  NOTES_SYNC: 'notes.sync',
+  TIMER_START: 'timer.start',
+  TIMER_PAUSE: 'timer.pause',
+  TIMER_RESUME: 'timer.resume',
+  TIMER_CLEAR: 'timer.clear',
+  VIDEO_SHARE: 'video.share',
+  VIDEO_CONTROL: 'video.control',
+  VIDEO_STOP: 'video.stop',
   LEAVE: 'leave',
   PING: 'ping',
   // Media (js/media.js): negotiation with the SFU and device state.
@@ -143,6 +182,14 @@ export const ServerType = Object.freeze({
   WB_DRAWING: 'wb.drawing',
   WB_ACCESS: 'wb.access',
   WB_CURSOR: 'wb.cursor',
+  POLL_STATE: 'poll.state',
+  NOTES_OP: 'notes.op',
+  NOTES_ACK: 'notes.ack',
+  NOTES_CURSOR: 'notes.cursor',
+  NOTES_STATE: 'notes.state',
+  TIMER_STATE: 'timer.state',
+  TIMER_DONE: 'timer.done',
+  VIDEO_STATE: 'video.state',
   MEDIA_CONFIG: 'media.config',
   MEDIA_OFFER: 'media.offer',
   MEDIA_ANSWER: 'media.answer',
@@ -167,6 +214,7 @@ export const ErrorCode = Object.freeze({
   REPLACED: 'replaced',
   UNAVAILABLE: 'unavailable',
   MEDIA_FAILED: 'media_failed',
+  CONFLICT: 'conflict',
   INTERNAL: 'internal',
   // Client-side only: the connection dropped before the answer came.
   DISCONNECTED: 'disconnected',

@@ -1,0 +1,160 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"aula/room"
+	"aula/store"
+)
+
+func lessonTools(t *testing.T) *env {
+	return newEnv(t, func(o *Options, _ *httptest.Server) {
+		o.Extensions = []Extension{Presentation(), Whiteboard(), Polls(), Notes(), Timer(), Video()}
+		o.MaxMessageBytes = 64 << 10
+	})
+}
+
+// TestLessonToolsOverTheWire: a poll asked, answered and published; two
+// note edits on one revision both kept; the timer and a video shared.
+// A viewer forging the moderators' and presenter's messages is refused
+// and changes nothing; bad input gets a clear error.
+func TestLessonToolsOverTheWire(t *testing.T) {
+	e := lessonTools(t)
+	mod, viewer, _, _ := twoInRoom(t, e)
+	mod.pending()
+	for _, f := range []struct {
+		typ  string
+		data any
+	}{
+		{TypePollStart, PollStartMsg{Question: "?", Kind: "yesno"}},
+		{TypePollPublish, nil},
+		{TypeTimerStart, TimerStartMsg{Mode: "countdown", Seconds: 60}},
+		{TypeVideoShare, VideoShareMsg{URL: "https://media.example.org/a.mp4"}},
+	} {
+		viewer.send(f.typ, "forged-"+f.typ, f.data)
+		wantError(t, viewer, "forged-"+f.typ, CodeForbidden)
+	}
+	for _, m := range mod.pending() {
+		if m.Type == TypePollState || m.Type == TypeTimerState || m.Type == TypeVideoState {
+			t.Fatalf("a refused viewer message reached the moderator: %s", m.Type)
+		}
+	}
+
+	mod.send(TypePollStart, "q", PollStartMsg{Question: "Alles klar?", Kind: "yesno"})
+	mod.expect(TypeAck, errorWithRef("q"))
+	poll := decodeData[room.PollView](t, viewer.expect(TypePollState, nil))
+	viewer.send(TypePollVote, "v", PollVoteMsg{Poll: poll.ID, Choices: []int{0}})
+	viewer.expect(TypeAck, errorWithRef("v"))
+	if got := decodeData[room.PollView](t, mod.expect(TypePollState, func(m Envelope) bool {
+		return decodeData[room.PollView](t, m).Total == 1
+	})); got.Counts[0] != 1 {
+		t.Fatalf("the moderator's live result %+v", got)
+	}
+	viewer.send(TypePollVote, "again", PollVoteMsg{Poll: poll.ID, Choices: []int{1}})
+	wantError(t, viewer, "again", CodeBadRequest)
+	viewer.send(TypePollVote, "unknown", PollVoteMsg{Poll: "nope", Choices: []int{1}})
+	wantError(t, viewer, "unknown", CodeNotFound)
+
+	mod.send(TypeNotesEdit, "n0", NotesEditMsg{Rev: 0, Op: room.TextOp{{S: "ab"}}})
+	mod.expect(TypeNotesAck, nil)
+	viewer.expect(TypeNotesOp, nil)
+	mod.send(TypeNotesEdit, "n1", NotesEditMsg{Rev: 1, Op: room.TextOp{{N: 1}, {S: "M"}, {N: 1}}})
+	viewer.send(TypeNotesEdit, "n2", NotesEditMsg{Rev: 1, Op: room.TextOp{{N: 1}, {S: "V"}, {N: 1}}})
+	mod.expect(TypeAck, errorWithRef("n1"))
+	viewer.expect(TypeAck, errorWithRef("n2"))
+	if text, _ := e.mgr.NotesText(e.mt.Key); text != "aMVb" && text != "aVMb" {
+		t.Fatalf("notes %q, want both inputs", text)
+	}
+	viewer.send(TypeNotesEdit, "future", NotesEditMsg{Rev: 99, Op: room.TextOp{{N: 4}, {S: "x"}}})
+	wantError(t, viewer, "future", CodeBadRequest)
+	viewer.sendRaw([]byte(`{"type":"notes.edit","ref":"junk","data":{"rev":3,"op":[0, {"x":1}]}}`))
+	wantError(t, viewer, "junk", CodeBadRequest)
+
+	mod.send(TypeVideoShare, "js", VideoShareMsg{URL: "javascript:alert(1)"})
+	wantError(t, mod, "js", CodeBadRequest)
+	mod.send(TypeVideoShare, "evil", VideoShareMsg{URL: "https://evil.example/watch?v=dQw4w9WgXcQ"})
+	wantError(t, mod, "evil", CodeBadRequest)
+	mod.send(TypeVideoShare, "ok", VideoShareMsg{URL: "https://media.example.org/a.mp4"})
+	mod.expect(TypeAck, errorWithRef("ok"))
+	if v := decodeData[room.VideoView](t, viewer.expect(TypeVideoState, nil)); v.Provider != room.ProviderFile || v.Origin != "https://media.example.org" {
+		t.Fatalf("video.state %+v", v)
+	}
+	mod.send(TypeTimerStart, "t", TimerStartMsg{Mode: "countdown", Seconds: 90})
+	mod.expect(TypeAck, errorWithRef("t"))
+	var ts struct {
+		Mode    string `json:"mode"`
+		Seconds int    `json:"seconds"`
+	}
+	if err := json.Unmarshal(viewer.expect(TypeTimerState, nil).Data, &ts); err != nil || ts.Mode != "countdown" || ts.Seconds != 90 {
+		t.Fatalf("timer.state %+v %v", ts, err)
+	}
+}
+
+// FuzzLessonMessage: whatever a client sends as a poll, notes, timer or
+// video message, the answer is a protocol error (never internal), and a
+// refused message changes none of the features.
+func FuzzLessonMessage(f *testing.F) {
+	for _, s := range [][2]string{
+		{TypeNotesEdit, `{"rev":0,"op":["Hallo"]}`},
+		{TypeNotesEdit, `{"rev":0,"op":[3,-2,"x"]}`},
+		{TypeNotesEdit, `{"rev":-1,"op":[]}`},
+		{TypeNotesEdit, `{"rev":0,"op":["\ud83d"]}`},
+		{TypeNotesCursor, `{"rev":0,"pos":1,"end":2}`},
+		{TypePollStart, `{"question":"?","kind":"custom","options":["a","b"]}`},
+		{TypePollStart, `{"question":"?","kind":"letters","letters":7}`},
+		{TypePollVote, `{"poll":"x","choices":[0,0]}`},
+		{TypeTimerStart, `{"mode":"countdown","seconds":-5}`},
+		{TypeVideoShare, `{"url":"https://youtu.be/dQw4w9WgXcQ"}`},
+		{TypeVideoControl, `{"playing":true,"position":1e309,"rate":1}`},
+	} {
+		f.Add(s[0], []byte(s[1]))
+	}
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	policy := room.VideoPolicy{Providers: []string{room.ProviderFile, room.ProviderYouTube}}
+	mgr := room.NewManager(room.Config{Logger: log, Features: []room.FeatureSpec{room.PresentationFeature(), room.WhiteboardFeature(),
+		room.PollFeature(), room.NotesFeature(), room.TimerFeature(), room.VideoFeature(policy)}}, store.NewMemory(nil), nil)
+	mt, _, err := mgr.Create(ctx, room.Settings{MeetingID: "fuzz-lesson", Name: "F", AttendeePW: "a", ModeratorPW: "m"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	member, err := mgr.Attach(ctx, mt.Key, room.Identity{ParticipantID: "mod", Name: "M", Role: room.Moderator}, room.ListenerFunc(func(room.Event) {}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	fc := &fakeConn{m: member, sent: make(chan string, 1024)}
+	handlers := map[string]Handler{}
+	for _, ext := range []Extension{Polls(), Notes(), Timer(), Video()} {
+		h, _ := ext.Open(ctx, fc)
+		for _, typ := range ext.Types() {
+			handlers[typ] = h
+		}
+	}
+	f.Fuzz(func(t *testing.T, typ string, data []byte) {
+		h := handlers[typ]
+		if h == nil {
+			return
+		}
+		before, _ := member.Snapshot(ctx)
+		err := h.Handle(ctx, typ, data)
+		if err == nil {
+			return
+		}
+		switch code := codeOf(err); code {
+		case CodeBadRequest, CodeForbidden, CodeNotFound, CodeConflict, CodeUnknownType:
+		default:
+			t.Fatalf("%s %q: error %v has code %s", typ, data, err, code)
+		}
+		after, _ := member.Snapshot(ctx)
+		b1, _ := json.Marshal(before.Features)
+		b2, _ := json.Marshal(after.Features)
+		if string(b1) != string(b2) {
+			t.Fatalf("%s %q refused (%v) but changed the features", typ, data, err)
+		}
+	})
+}
