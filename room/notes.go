@@ -3,7 +3,10 @@ package room
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
+	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Shared notes: one text everyone in the meeting edits live (Markdown),
@@ -44,6 +47,9 @@ type (
 	NotesAppend struct{ Text string }
 	// NotesSync asks for the whole text again (a client too far behind).
 	NotesSync struct{}
+	// NotesToBoard copies the notes onto a new page of the blank deck
+	// (presenter or moderator), as BBB does.
+	NotesToBoard struct{}
 )
 
 // Notes events.
@@ -131,6 +137,11 @@ func (n *notes) Command(tx *Tx, actor *Participant, cmd any) (any, error) {
 	case NotesSync:
 		tx.SendTo(actor.ID, NotesView{Rev: n.rev, Text: n.Text()})
 		return nil, nil
+	case NotesToBoard:
+		if actor.Role != Moderator && !CanPresent(actor) {
+			return nil, fmt.Errorf("%w: only the presenter or a moderator copies the notes", ErrForbidden)
+		}
+		return nil, n.toBoard(tx)
 	case NotesAppend:
 		if actor.Kind != KindSystem {
 			return nil, ErrForbidden
@@ -278,4 +289,76 @@ func (m *Manager) NotesText(key string) (string, error) {
 		return "", ErrNoFeature
 	}
 	return s.f.(*notes).Text(), nil
+}
+
+// toBoard adds a blank page, shows it, and writes the notes on it in text
+// shapes of at most MaxShapeText characters each, top to bottom.
+func (n *notes) toBoard(tx *Tx) error {
+	text := strings.TrimSpace(n.Text())
+	if text == "" {
+		return fmt.Errorf("%w: the notes are empty", ErrInvalid)
+	}
+	var page PageRef
+	if err := tx.Also(FeaturePresentation, func(sub *Tx, f Feature) {
+		p, ok := f.(*presentation)
+		if !ok {
+			return
+		}
+		b := p.doc(BlankDeck)
+		if len(b.Pages) >= maxBlankPages {
+			return
+		}
+		b.Pages = append(b.Pages, b.Pages[0])
+		b.Page = len(b.Pages)
+		p.Current, p.Zoom, p.X, p.Y = BlankDeck, 1, 0, 0
+		page = PageRef{Doc: BlankDeck, Page: b.Page}
+		p.changed(sub)
+	}); err != nil {
+		return err
+	}
+	if page.Page == 0 {
+		return fmt.Errorf("%w: the blank deck is full", ErrInvalid)
+	}
+	var chunks []string
+	for _, line := range strings.Split(text, "\n") {
+		for utf8.RuneCountInString(line) > MaxShapeText {
+			r := []rune(line)
+			chunks = append(chunks, string(r[:MaxShapeText]))
+			line = string(r[MaxShapeText:])
+		}
+		if k := len(chunks); k > 0 && utf8.RuneCountInString(chunks[k-1])+1+utf8.RuneCountInString(line) <= MaxShapeText {
+			chunks[k-1] += "\n" + line
+		} else {
+			chunks = append(chunks, line)
+		}
+	}
+	return tx.Also(FeatureWhiteboard, func(sub *Tx, f Feature) {
+		w, ok := f.(*whiteboard)
+		if !ok {
+			return
+		}
+		y := 0.05
+		var shapes []*Shape
+		for i, c := range chunks {
+			lines := strings.Count(c, "\n") + 1
+			if y > 0.95 || w.count+len(shapes) >= MaxShapes {
+				break // the rest does not fit on the page
+			}
+			shapes = append(shapes, &Shape{ID: fmt.Sprintf("notes-%d-%d", page.Page, i), Kind: ShapeText,
+				Points: []Point{{0.05, y}}, Color: "#212121", Width: 0.002, Text: plainTextOnly(c), Size: 0.025})
+			y += 0.03 * float64(lines)
+		}
+		w.record(sub, "", wbOp{Op: "add", Page: page.key(), Shapes: shapes}, false)
+	})
+}
+
+// plainTextOnly drops the control characters a shape's text may not
+// hold (tabs stay).
+func plainTextOnly(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return -1
+		}
+		return r
+	}, s)
 }

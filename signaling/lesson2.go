@@ -59,12 +59,13 @@ func Polls() *Feature {
 
 // Notes message types.
 const (
-	TypeNotesEdit   = "notes.edit"   // client: NotesEditMsg
-	TypeNotesCursor = "notes.cursor" // both: NotesCursorMsg
-	TypeNotesSync   = "notes.sync"   // client: no data
-	TypeNotesOp     = "notes.op"     // server: NotesOpMsg
-	TypeNotesAck    = "notes.ack"    // server: NotesAckMsg
-	TypeNotesState  = "notes.state"  // server: room.NotesView
+	TypeNotesEdit    = "notes.edit"    // client: NotesEditMsg
+	TypeNotesCursor  = "notes.cursor"  // both: NotesCursorMsg
+	TypeNotesSync    = "notes.sync"    // client: no data
+	TypeNotesToBoard = "notes.toBoard" // client: no data (presenter or moderator)
+	TypeNotesOp      = "notes.op"      // server: NotesOpMsg
+	TypeNotesAck     = "notes.ack"     // server: NotesAckMsg
+	TypeNotesState   = "notes.state"   // server: room.NotesView
 )
 
 // NotesEditMsg is an operation made on revision rev.
@@ -100,9 +101,10 @@ func Notes() *Feature {
 	return &Feature{
 		Name: room.FeatureNotes,
 		Commands: map[string]func(json.RawMessage) (any, error){
-			TypeNotesEdit:   decoder(func(p NotesEditMsg) any { return room.NotesEdit{Rev: p.Rev, Op: p.Op} }),
-			TypeNotesCursor: decoder(func(p NotesCursorMsg) any { return room.NotesCursor{Rev: p.Rev, Pos: p.Pos, End: p.End} }),
-			TypeNotesSync:   noDataCommand(room.NotesSync{}),
+			TypeNotesEdit:    decoder(func(p NotesEditMsg) any { return room.NotesEdit{Rev: p.Rev, Op: p.Op} }),
+			TypeNotesCursor:  decoder(func(p NotesCursorMsg) any { return room.NotesCursor{Rev: p.Rev, Pos: p.Pos, End: p.End} }),
+			TypeNotesSync:    noDataCommand(room.NotesSync{}),
+			TypeNotesToBoard: noDataCommand(room.NotesToBoard{}),
 		},
 		Event: func(_ string, payload any) (string, any, bool) {
 			switch e := payload.(type) {

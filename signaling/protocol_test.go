@@ -31,7 +31,7 @@ var allTypes = []string{
 	TypeWBDraw, TypeWBDrawing, TypeWBErase, TypeWBMove, TypeWBUndo, TypeWBRedo, TypeWBClear,
 	TypeWBAccess, TypeWBCursor, TypeWBAdded, TypeWBRemoved, TypeWBMoved,
 	TypePollStart, TypePollVote, TypePollStop, TypePollPublish, TypePollState,
-	TypeNotesEdit, TypeNotesCursor, TypeNotesSync, TypeNotesOp, TypeNotesAck, TypeNotesState,
+	TypeNotesEdit, TypeNotesCursor, TypeNotesSync, TypeNotesToBoard, TypeNotesOp, TypeNotesAck, TypeNotesState,
 	TypeTimerStart, TypeTimerPause, TypeTimerResume, TypeTimerClear, TypeTimerState, TypeTimerDone,
 	TypeVideoShare, TypeVideoControl, TypeVideoStop, TypeVideoState,
 }

@@ -74,6 +74,10 @@ func (s *server) serveClient(c *gin.Context) {
 		s.serveAvatar(w, r, sess, strings.TrimPrefix(rest, "/avatar/"))
 	case rest == "/upload":
 		s.serveUpload(w, r, sess)
+	case rest == "/notes/export":
+		s.serveNotesExport(w, r, sess)
+	case rest == "/video":
+		s.serveVideoFrame(w, r, sess)
 	case strings.HasPrefix(rest, "/doc/"):
 		s.serveDoc(w, r, sess, strings.TrimPrefix(rest, "/doc/"))
 	default:

@@ -48,16 +48,17 @@ type env struct {
 	files *store.Dir
 	// docSvc converts the documents of e's meetings.
 	docSvc *present.Service
-	ws    *fakeWS
-	log   *testenv.LogBuffer
-	reg   *prometheus.Registry
-	http  *http.Client
+	ws     *fakeWS
+	log    *testenv.LogBuffer
+	reg    *prometheus.Registry
+	http   *http.Client
 }
 
 var testStatic = fstest.MapFS{
 	"index.html":   {Data: []byte(`<!doctype html><html lang="en"><title>Aula client</title><script type=module src=/static/js/app.js></script>`)},
 	"js/app.js":    {Data: []byte("export const x = 1;\n")},
 	"css/app.css":  {Data: []byte("body{margin:0}\n")},
+	"video.html":   {Data: []byte(`<!doctype html><html lang="en"><title>Video</title><video id=v></video><script type=module src=/static/js/video.js></script>`)},
 	"i18n/en.json": {Data: catalogue("en")},
 	"i18n/de.json": {Data: catalogue("de")},
 }
@@ -85,7 +86,8 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	t.Helper()
 	e := &env{t: t, files: newDir(t), ws: &fakeWS{}, log: &testenv.LogBuffer{}, reg: prometheus.NewRegistry()}
 	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.mgr = room.NewManager(room.Config{Logger: logger, Features: []room.FeatureSpec{room.PresentationFeature(), room.WhiteboardFeature()}}, store.NewMemory(nil), e.files)
+	e.mgr = room.NewManager(room.Config{Logger: logger, Features: []room.FeatureSpec{room.PresentationFeature(), room.WhiteboardFeature(),
+		room.NotesFeature(), room.VideoFeature(room.VideoPolicy{Providers: []string{room.ProviderFile, room.ProviderYouTube}})}}, store.NewMemory(nil), e.files)
 	// The listener exists before the handler, so PublicURL can name it.
 	e.srv = httptest.NewUnstartedServer(nil)
 	t.Cleanup(e.srv.Close)

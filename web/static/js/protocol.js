@@ -137,6 +137,7 @@ export const ClientType = Object.freeze({
   NOTES_EDIT: 'notes.edit',
   NOTES_CURSOR: 'notes.cursor',
   NOTES_SYNC: 'notes.sync',
+  NOTES_TO_BOARD: 'notes.toBoard',
   TIMER_START: 'timer.start',
   TIMER_PAUSE: 'timer.pause',
   TIMER_RESUME: 'timer.resume',
