@@ -45,7 +45,7 @@ const (
 	// CodeConflict: the request was made on state too old (a note edit
 	// far behind): reload it (notes.sync) and try again.
 	CodeConflict = "conflict"
-	CodeInternal    = "internal"
+	CodeInternal = "internal"
 )
 
 // codeOf maps an error to its wire code. Anything unexpected is internal:
