@@ -255,15 +255,29 @@ var fieldHelp = map[string]string{
 	"video-peertube":       "PeerTube instances allowed (comma-separated host names)",
 }
 
+// each calls f for every setting, the fields of embedded setting groups
+// (LogSettings, OpsSettings …, each in its own file) included.
 func each(cfg *Config, f func(name string, v reflect.Value, help string)) {
-	rv := reflect.ValueOf(cfg).Elem()
+	eachField(reflect.ValueOf(cfg).Elem(), f)
+}
+
+func eachField(rv reflect.Value, f func(name string, v reflect.Value, help string)) {
 	rt := rv.Type()
 	for i := 0; i < rt.NumField(); i++ {
-		name := rt.Field(i).Tag.Get("name")
+		sf := rt.Field(i)
+		if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+			eachField(rv.Field(i), f)
+			continue
+		}
+		name := sf.Tag.Get("name")
 		if name == "" {
 			continue
 		}
-		f(name, rv.Field(i), fieldHelp[name])
+		help := sf.Tag.Get("help")
+		if help == "" {
+			help = fieldHelp[name]
+		}
+		f(name, rv.Field(i), help)
 	}
 }
 

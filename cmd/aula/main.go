@@ -7,16 +7,41 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"sort"
+	"strings"
 	"syscall"
 	"time"
 
 	"aula/app"
 )
 
+// command is one subcommand: args are those after its name. Output goes to
+// stdout and stderr given, so tests run commands in-process.
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}
+
+// commands are the subcommands of aula. Files of this package add theirs
+// in init (privacy.go, logs.go …); serve is the default.
+var commands = map[string]command{
+	"serve":   {"run the server (the default)", func(args []string, stdout, stderr io.Writer) error { return serve(args, stdout, stderr) }},
+	"version": {"print the version", func(args []string, stdout, _ io.Writer) error { return version(stdout) }},
+}
+
+func init() {
+	// Registered here: usage reads commands, which a literal entry cannot refer to.
+	commands["help"] = command{"list the subcommands", func(_ []string, stdout, _ io.Writer) error { usage(stdout); return nil }}
+}
+
+// errUsage is a mistake in the command line; the message says which.
+var errUsage = errors.New("usage")
+
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "aula:", err)
 		}
@@ -24,15 +49,44 @@ func main() {
 	}
 }
 
-func run(args []string) error {
-	if len(args) > 0 && args[0] == "serve" {
-		args = args[1:]
+// run picks the subcommand. Without one, or when the first argument is a
+// flag, it serves; an unknown word is an error, never a server started by
+// accident.
+func run(args []string, stdout, stderr io.Writer) error {
+	name := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
 	}
+	c, ok := commands[name]
+	if !ok {
+		usage(stderr)
+		return fmt.Errorf("%w: unknown command %q", errUsage, name)
+	}
+	return c.run(args, stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "usage: aula [command] [flags]")
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+}
+
+// buildVersion is set at link time (-ldflags "-X main.buildVersion=1.2.3");
+// otherwise the module's build information is used.
+var buildVersion = ""
+
+func serve(args []string, stdout, stderr io.Writer) error {
 	cfg, err := app.Load(args, os.Getenv)
 	if err != nil {
 		return err
 	}
-	log, closer, err := app.NewLogger(cfg, os.Stderr)
+	log, closer, err := app.NewLogger(cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -46,18 +100,18 @@ func run(args []string) error {
 	if err := a.Start(); err != nil {
 		return err
 	}
-	fmt.Printf("Aula is running at %s\n", a.URL())
-	fmt.Printf("BigBlueButton API: %s/bigbluebutton/api/\n", a.URL())
+	fmt.Fprintf(stdout, "Aula is running at %s\n", a.URL())
+	fmt.Fprintf(stdout, "BigBlueButton API: %s/bigbluebutton/api/\n", a.URL())
 	if a.SecretGenerated() {
 		// Printed once, on purpose: the operator needs it to connect a platform.
-		fmt.Printf("Shared secret (generated; set AULA_SECRET to keep one): %s\n", a.Secret())
+		fmt.Fprintf(stdout, "Shared secret (generated; set AULA_SECRET to keep one): %s\n", a.Secret())
 	}
 	if cfg.Demo {
 		mod, viewer, err := a.DemoLinks(ctx)
 		if err != nil {
 			log.Warn("demo room", "err", err)
 		} else {
-			fmt.Printf("\nTry a room: open these in two browser tabs\n  moderator: %s\n  viewer:    %s\n\n", mod, viewer)
+			fmt.Fprintf(stdout, "\nTry a room: open these in two browser tabs\n  moderator: %s\n  viewer:    %s\n\n", mod, viewer)
 		}
 	}
 	<-ctx.Done()
