@@ -3,9 +3,11 @@ package signaling
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"aula/room"
@@ -157,4 +159,61 @@ func FuzzLessonMessage(f *testing.F) {
 			t.Fatalf("%s %q refused (%v) but changed the features", typ, data, err)
 		}
 	})
+}
+
+// TestLessonToolsWipedAtEnd: a meeting whose board, presentation, poll,
+// notes, timer and video all hold state leaves no store key of it behind
+// when a moderator ends it. The check first proves the state reached the
+// store, so it cannot pass by looking too early.
+func TestLessonToolsWipedAtEnd(t *testing.T) {
+	e := lessonTools(t)
+	mod, viewer, _, _ := twoInRoom(t, e)
+	ctx := context.Background()
+	if _, err := e.mgr.SystemCommand(ctx, e.mt.Key, room.FeaturePresentation, room.DocAdded{ID: "deck", Name: "deck.pdf", Show: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.mgr.SystemCommand(ctx, e.mt.Key, room.FeaturePresentation, room.DocConverted{ID: "deck", Pages: []room.PageSize{{W: 4, H: 3}}}); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "wipe-me-7f3a"
+	steps := []struct {
+		typ  string
+		data any
+	}{
+		{TypeWBDraw, WBShape{Page: room.PageRef{Doc: "deck", Page: 1}, Shape: room.Shape{ID: "s1", Kind: "text", Text: secret, Size: 0.05, Points: []room.Point{{0.2, 0.2}}, Color: "#000000", Width: 0.002}}},
+		{TypePollStart, PollStartMsg{Question: secret + "?", Kind: "yesno"}},
+		{TypeNotesEdit, NotesEditMsg{Rev: 0, Op: room.TextOp{{S: secret}}}},
+		{TypeTimerStart, TimerStartMsg{Mode: "countdown", Seconds: 300}},
+		{TypeVideoShare, VideoShareMsg{URL: "https://media.example.org/" + secret + ".mp4"}},
+	}
+	for i, s := range steps {
+		mod.send(s.typ, fmt.Sprint("step", i), s.data)
+		ack := TypeAck
+		if s.typ == TypeNotesEdit {
+			ack = TypeNotesAck
+		}
+		mod.expect(ack, nil)
+	}
+	viewer.expect(TypeVideoState, nil)
+	fctx, cancel := context.WithTimeout(ctx, waitFor)
+	defer cancel()
+	if err := e.mgr.Flush(fctx); err != nil {
+		t.Fatal(err)
+	}
+	stored := 0
+	for _, v := range e.store.Dump() {
+		if strings.Contains(v, secret) {
+			stored++
+		}
+	}
+	if stored < 3 {
+		t.Fatalf("only %d store values hold the lesson's text before the end: the wipe check would prove little", stored)
+	}
+	mod.send(TypeMeetingEnd, "end", nil)
+	for _, c := range []*client{mod, viewer} {
+		c.expect(TypeMeetingEnded, nil)
+	}
+	if keys := e.store.Keys(); len(keys) != 0 {
+		t.Fatalf("keys left after the end: %v", keys)
+	}
 }
