@@ -52,7 +52,7 @@ func TestGermanClient(t *testing.T) {
 		` && document.querySelector('#tab-people').textContent.startsWith('Teilnehmende')`+
 		` && document.querySelector('#mic-toggle').getAttribute('aria-label') === 'Mikrofon'`+
 		` && document.querySelector('#leave .label').textContent === 'Verlassen'`)
-	maria.waitFor("the German room for the moderator", `document.querySelector('#mute-all').textContent === 'Alle außer Präsentation stummschalten'`+
+	maria.waitFor("the German room for the moderator", `document.querySelector('#mute-all').textContent === 'Alle stummschalten außer Präsentierenden'`+
 		` && document.title === 'Biology 101 · Aula'`)
 
 	// The join parameter wins over the browser.
