@@ -1,9 +1,11 @@
 package room_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -276,4 +278,38 @@ func TestNotesRefusals(t *testing.T) {
 	if text, _ := e.mgr.NotesText(mt.Key); text != "Hallo 😀" {
 		t.Fatalf("refused edits changed the notes to %q", text)
 	}
+}
+
+// FuzzTextOp: any JSON a client sends as a note operation either fails
+// to decode or apply with an error, or applies to a text of its base
+// length and yields whole UTF-16 (no split pair); transforming it against
+// itself converges. Nothing panics.
+func FuzzTextOp(f *testing.F) {
+	for _, s := range []string{`[{"s":"ab"}]`, `[1,{"s":"M"},1]`, `[{"n":-2}]`, `[2,{"s":"😀"}]`, `[0]`, `[{"n":1e9}]`, `[{"s":"\ud800"}]`, `[{"x":1}]`, `null`, `[-1]`} {
+		f.Add(s, "ab")
+	}
+	f.Fuzz(func(t *testing.T, raw, base string) {
+		var op room.TextOp
+		if err := json.Unmarshal([]byte(raw), &op); err != nil {
+			return
+		}
+		text := u16(base)
+		out, err := op.Apply(text)
+		if err != nil {
+			return
+		}
+		// base came from a Go string, so it is whole UTF-16: out must be too.
+		if back := utf16.Encode([]rune(str(out))); !slices.Equal(back, out) {
+			t.Fatalf("applying %s to %q split a character: %x", raw, base, out)
+		}
+		a2, b2, err := room.Transform(op, op)
+		if err != nil {
+			t.Fatalf("transform of an applicable op against itself: %v", err)
+		}
+		x, err1 := a2.Apply(out)
+		y, err2 := b2.Apply(out)
+		if err1 != nil || err2 != nil || str(x) != str(y) {
+			t.Fatalf("%s against itself does not converge: %q %v / %q %v", raw, str(x), err1, str(y), err2)
+		}
+	})
 }
