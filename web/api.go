@@ -119,6 +119,11 @@ func (s *server) apiCreate(req *apiReq) error {
 	} else if !errors.Is(err, room.ErrNotFound) {
 		return err
 	}
+	// Draining: platforms call create before every join, so a running
+	// meeting still answers above; only new meetings are refused.
+	if s.draining() {
+		return ErrDraining
+	}
 	var docs []docSource
 	if req.xmlBody != nil {
 		if docs, err = parsePresentations(req.xmlBody, s.o.MaxUploadBytes, maxDocsPerCall); err != nil {

@@ -39,6 +39,9 @@ var (
 	// allowed by the operator. It only ever reaches the log: the API
 	// caller gets one text for every failed download.
 	ErrFetchRefused = errors.New("web: outbound address not allowed")
+	// ErrDraining: create of a new meeting on a node that is shutting
+	// down (running meetings still answer create and join).
+	ErrDraining = errors.New("web: server is draining")
 )
 
 // apiError is a FAILED reply: BBB's messageKey and an English message.
@@ -84,6 +87,10 @@ func toAPIError(err error) apiError {
 		return apiError{"maxParticipantsReached", "The number of participants allowed for this meeting has been reached."}
 	case errors.Is(err, room.ErrInvalid):
 		return apiError{"validationError", strip(detail, room.ErrInvalid)}
+	case errors.Is(err, ErrDraining):
+		// BBB has no key for it; Scalelite answers internalError when no
+		// server can take a meeting, and platforms show the message.
+		return apiError{"internalError", "This server is shutting down and creates no new meetings; running meetings continue. Try again in a few minutes."}
 	}
 	return apiError{"internalError", "The server could not handle the request."}
 }

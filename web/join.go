@@ -178,15 +178,35 @@ func (s *server) clientURL(slot string) string {
 // setSessionCookie sets the only cookie Aula ever sets: no Expires or
 // Max-Age (it dies with the browser), HttpOnly, SameSite=Lax (the join
 // redirect is a top-level navigation from the platform), Secure behind TLS.
+// When other sites may frame Aula (FrameAncestors) and it runs over
+// https, the cookie is SameSite=None, or a framed client would never get
+// it back, and Partitioned (CHIPS), so that it lives only in the jar of
+// the platform that embeds Aula and browsers that block third-party
+// cookies keep it.
 func (s *server) setSessionCookie(w http.ResponseWriter, slot, token string) {
-	http.SetCookie(w, &http.Cookie{
+	c := &http.Cookie{
 		Name:     CookieName,
 		Value:    token,
 		Path:     s.cookiePath(slot),
 		HttpOnly: true,
 		Secure:   s.secure,
 		SameSite: http.SameSiteLaxMode,
-	})
+	}
+	if s.secure && framedByOthers(s.o.FrameAncestors) {
+		c.SameSite, c.Partitioned = http.SameSiteNoneMode, true
+	}
+	http.SetCookie(w, c)
+}
+
+// framedByOthers reports whether the frame-ancestors sources name anyone
+// but Aula itself.
+func framedByOthers(ancestors []string) bool {
+	for _, a := range ancestors {
+		if a != "'self'" && a != "'none'" {
+			return true
+		}
+	}
+	return false
 }
 
 // cookiePath scopes the cookie to the client page, under the public URL's

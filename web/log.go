@@ -28,22 +28,6 @@ func truncateIP(addr string) string {
 	return ip.Mask(net.CIDRMask(48, 128)).String() + "/48"
 }
 
-// clientIP is the peer's address, or the last X-Forwarded-For entry (the
-// one the trusted proxy wrote) when trustProxy is set.
-func clientIP(r *http.Request, trustProxy bool) string {
-	if trustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			parts := strings.Split(xff, ",")
-			return strings.TrimSpace(parts[len(parts)-1])
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // logPath drops secrets from a path: the token of /join/<token>.
 func logPath(p string) string {
 	if strings.HasPrefix(p, "/join/") {
@@ -59,7 +43,7 @@ func (s *server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	s.log.Info("http",
-		"ip", truncateIP(clientIP(c.Request, s.o.TrustProxy)),
+		"ip", truncateIP(clientIP(c.Request, s.o.TrustedProxies)),
 		"method", c.Request.Method,
 		"path", logPath(c.Request.URL.Path),
 		"status", c.Writer.Status(),

@@ -71,11 +71,25 @@ type Options struct {
 	// Registry gets the web metrics and serves /metrics (may be nil).
 	Registry *prometheus.Registry
 	// FrameAncestors lists who may embed Aula in a frame (CSP
-	// frame-ancestors); empty means 'self'.
+	// frame-ancestors sources, e.g. https://moodle.example.org); empty
+	// means 'self'. With other origins over https the session cookie is
+	// SameSite=None and Partitioned, else an embedded client has none.
 	FrameAncestors []string
-	// TrustProxy takes the client address from the last X-Forwarded-For
-	// entry (set it only behind a reverse proxy that writes that header).
-	TrustProxy bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For
+	// counts: behind them the client is the right-most address of that
+	// header that is not a trusted proxy itself. Empty: the TCP peer is
+	// the client and the header is ignored.
+	TrustedProxies []netip.Prefix
+	// MetricsToken, when set, lets a scrape of /metrics in with
+	// "Authorization: Bearer <token>" from anywhere.
+	MetricsToken string
+	// MetricsAllow are the client networks that may read /metrics
+	// without the token; nil means loopback, empty (non-nil) none.
+	MetricsAllow []netip.Prefix
+	// Draining, when it returns true, makes create refuse new meetings
+	// (running ones still answer create and join) and /readyz fail: the
+	// node is on its way out.
+	Draining func() bool
 	// MaxUploadBytes caps each pre-uploaded presentation (30 MiB).
 	MaxUploadBytes int64
 	// FetchTimeout bounds a presentation download (10s).
@@ -211,7 +225,7 @@ func (s *server) routes() http.Handler {
 	})
 	e.GET("/readyz", s.serveReady)
 	if s.o.Registry != nil {
-		e.GET("/metrics", gin.WrapH(promHandler(s.o.Registry)))
+		e.GET("/metrics", s.guardMetrics, gin.WrapH(promHandler(s.o.Registry)))
 	}
 	e.NoRoute(func(c *gin.Context) {
 		s.page(c.Writer, c.Request, nil, http.StatusNotFound, "notFound")
@@ -236,13 +250,18 @@ func (s *server) serveVersion(c *gin.Context) {
 // timeouts of load balancers and orchestrators.
 const readyTimeout = 2 * time.Second
 
-// serveReady answers 200 when the store answers, 503 otherwise. The
-// reason goes to the log, not to whoever probes.
+// serveReady answers 200 when the store answers and the node is not
+// draining, 503 otherwise. A store failure's reason goes to the log, not
+// to whoever probes.
 func (s *server) serveReady(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
 	defer cancel()
 	c.Header("Content-Type", "text/plain; charset=utf-8")
 	c.Header("Cache-Control", "no-store")
+	if s.draining() {
+		c.String(http.StatusServiceUnavailable, "draining\n")
+		return
+	}
 	if err := s.mgr.Ready(ctx); err != nil {
 		s.log.Warn("not ready", "err", err)
 		c.String(http.StatusServiceUnavailable, "not ready\n")
@@ -250,6 +269,8 @@ func (s *server) serveReady(c *gin.Context) {
 	}
 	c.String(http.StatusOK, "ready\n")
 }
+
+func (s *server) draining() bool { return s.o.Draining != nil && s.o.Draining() }
 
 // contentSecurityPolicy is the strict policy of every response: nothing is
 // loaded from anywhere but Aula itself.
