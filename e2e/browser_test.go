@@ -28,6 +28,7 @@ import (
 
 	"aula/app"
 	"aula/internal/testenv"
+	"aula/render"
 	"aula/room"
 	"aula/store"
 )
@@ -96,15 +97,22 @@ func apiURL(base, call string, params url.Values) string {
 	return base + "/bigbluebutton/api/" + call + "?" + q + "&checksum=" + hex.EncodeToString(sum[:])
 }
 
-// tinyPDF is a presentation uploaded on create, so the data directory
-// holds a file of the meeting that the end must delete.
-const tinyPDF = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n" +
-	"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+// slidesPDF is a one-page presentation uploaded on create, so the data
+// directory holds files of the meeting (the original and its page
+// images) that the end must delete.
+func slidesPDF(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := render.TextPDF(&b, "Biology 101", []render.TextBlock{{Runs: []render.TextRun{{Text: "Week 1"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
 
 func createMeeting(t *testing.T, base, meetingID string) {
 	t.Helper()
 	body := `<modules><module name="presentation"><document name="slides.pdf">` +
-		base64.StdEncoding.EncodeToString([]byte(tinyPDF)) + `</document></module></modules>`
+		base64.StdEncoding.EncodeToString(slidesPDF(t)) + `</document></module></modules>`
 	u := apiURL(base, "create", url.Values{
 		"meetingID": {meetingID}, "name": {"Biology 101"},
 		"attendeePW": {"ap-secret"}, "moderatorPW": {"mp-secret"},
@@ -287,9 +295,10 @@ func runMeeting(t *testing.T, chrome, redisURL string) {
 	if n := len(meetingData(t, a.Store(), key, mt.PIN)); n == 0 {
 		t.Fatal("no store key of the running meeting found: the leftover check would prove nothing")
 	}
-	if files := meetingFiles(t, a.DataDir(), key); len(files) == 0 {
-		t.Fatal("the presentation uploaded on create is not in the data directory")
-	}
+	// The document is converted in the background after create.
+	testenv.Eventually(t, stepWait, "the presentation uploaded on create in the data directory", func() bool {
+		return len(meetingFiles(t, a.DataDir(), key)) > 0
+	})
 
 	// The moderator ends the meeting (leave, then "end for all").
 	mod.run("click Leave", chromedp.Click(chromedp.CSS("#leave")))
