@@ -42,8 +42,9 @@ func (s *server) session(r *http.Request, slot string) (*room.Session, error) {
 func (s *server) serveClient(c *gin.Context) {
 	slot, rest := c.Param("slot"), c.Param("rest")
 	w, r := c.Writer, c.Request
-	if strings.HasPrefix(rest, "/css/") || strings.HasPrefix(rest, "/js/") {
-		// Assets carry nothing personal; they need no session.
+	if strings.HasPrefix(rest, "/css/") || strings.HasPrefix(rest, "/js/") || strings.HasPrefix(rest, "/vendor/") {
+		// Assets (and the vendored modules they import) carry nothing
+		// personal; they need no session.
 		s.serveAsset(w, r, strings.TrimPrefix(rest, "/"))
 		return
 	}

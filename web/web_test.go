@@ -211,9 +211,9 @@ func TestRealClientAssets(t *testing.T) {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		want := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8"}[path.Ext(p)]
+		want := map[string]string{".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8"}[path.Ext(p)]
 		urls := []string{e.srv.URL + "/static/" + p}
-		if strings.HasPrefix(p, "js/") || strings.HasPrefix(p, "css/") {
+		if strings.HasPrefix(p, "js/") || strings.HasPrefix(p, "css/") || strings.HasPrefix(p, "vendor/") {
 			urls = append(urls, loc+p)
 		}
 		for _, u := range urls {
@@ -228,5 +228,10 @@ func TestRealClientAssets(t *testing.T) {
 	})
 	if err != nil || n < 3 {
 		t.Fatalf("walked %d files: %v", n, err)
+	}
+	// The whiteboard's vendored module, imported by js/ relative to the page.
+	resp = e.get(loc + "vendor/perfect-freehand/index.mjs")
+	if b := readBody(t, resp); resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/javascript; charset=utf-8" || !strings.Contains(b, "getStroke") {
+		t.Errorf("vendored perfect-freehand under the page: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
