@@ -24,6 +24,12 @@ type Config struct {
 	// ListenIP restricts media sockets to one local address; empty listens
 	// on every interface.
 	ListenIP string
+	// BindIPs, when set (and ListenIP is not), are the local addresses
+	// media listens on: one UDP socket each on UDPPort, and only these
+	// offered as candidates. ICE-TCP and TURN listen on the one address,
+	// or on all addresses when there are several. Each must be an
+	// address of this machine.
+	BindIPs []string
 	// IncludeLoopback offers loopback candidates, so that a browser (or a
 	// test) on the same machine connects when the server listens on
 	// loopback only. It is implied when ListenIP is a loopback address.
@@ -74,6 +80,17 @@ type TURNConfig struct {
 	// CredentialTTL is how long credentials handed to a client stay valid;
 	// 0 means 12 hours.
 	CredentialTTL time.Duration
+	// TLSListener, when set, also serves TURN over TLS (turns:) on
+	// connections it accepts, already TLS: the caller owns the
+	// certificate (and may share one port with HTTPS). Clients then get a
+	// turns: URL with TLSPort (default: the listener's port) and the host
+	// given to ICEServers, which must be a name the certificate covers.
+	TLSListener net.Listener
+	TLSPort     int
+	// RelayPortMin and RelayPortMax bound the UDP ports of relay sockets
+	// (both 0: any free port). Relays only ever talk to the SFU on this
+	// machine.
+	RelayPortMin, RelayPortMax int
 }
 
 func (c *Config) validate() error {
@@ -91,6 +108,11 @@ func (c *Config) validate() error {
 	}
 	if c.ListenIP != "" && net.ParseIP(c.ListenIP) == nil {
 		return bad("ListenIP", "%q is not an IP address", c.ListenIP)
+	}
+	for _, b := range c.BindIPs {
+		if ip := net.ParseIP(b); ip == nil || ip.IsUnspecified() {
+			return bad("BindIPs", "%q is not an IP address of this machine", b)
+		}
 	}
 	if c.NegotiationTimeout < 0 {
 		return bad("NegotiationTimeout", "%s is negative", c.NegotiationTimeout)
@@ -110,6 +132,9 @@ func (c *Config) validate() error {
 		}
 		if c.TURN.CredentialTTL < 0 {
 			return bad("TURN.CredentialTTL", "must not be negative")
+		}
+		if lo, hi := c.TURN.RelayPortMin, c.TURN.RelayPortMax; (lo != 0 || hi != 0) && (lo < 1 || hi > 65535 || lo > hi) {
+			return bad("TURN.RelayPortMin/Max", "%d-%d is not a port range", lo, hi)
 		}
 	}
 	return nil

@@ -291,6 +291,16 @@ func (d *downTrack) rtcpLoop() {
 				}
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
 				d.sub.estimate.Store(int64(v.Bitrate))
+			case *rtcp.ReceiverReport:
+				// A compound report may reach every sender of the
+				// connection: count only the block about this track.
+				if b := d.bind.Load(); b != nil {
+					for _, rr := range v.Reports {
+						if rr.SSRC == b.ssrc {
+							d.stats.observeLoss(rr.FractionLost)
+						}
+					}
+				}
 			}
 		}
 	}

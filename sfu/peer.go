@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -111,12 +112,17 @@ type Peer struct {
 	wg sync.WaitGroup // RTCP loops
 
 	local *LocalPeer // set for a participant without WebRTC (phone)
+
+	// joined is when the peer was made; connected is set at its first
+	// connected PeerConnection, which the connect-time metric counts.
+	joined    time.Time
+	connected atomic.Bool
 }
 
 func newPeer(r *Room, id string, policy Policy) (*Peer, error) {
 	p := &Peer{id: id, room: r, policy: policy, log: r.log.With("participant", id),
 		kinds: map[string]TrackKind{}, rids: map[string][]string{}, ups: map[string]*upTrack{},
-		downs: map[string]*downTrack{}, done: make(chan struct{})}
+		downs: map[string]*downTrack{}, done: make(chan struct{}), joined: time.Now()}
 	empty := []*downTrack{}
 	p.downList.Store(&empty)
 	var err error
@@ -185,6 +191,9 @@ func (p *Peer) fail(err error) {
 
 func (p *Peer) stateChanged(t Target, s webrtc.PeerConnectionState) {
 	p.log.Debug("connection state", "pc", t, "state", s.String())
+	if s == webrtc.PeerConnectionStateConnected && p.connected.CompareAndSwap(false, true) {
+		p.room.sfu.stats.observeConnect(time.Since(p.joined))
+	}
 	if f := p.onState.Load(); f != nil {
 		(*f)(t, ConnState(s.String()))
 	}

@@ -50,8 +50,19 @@ func New(cfg Config) (*SFU, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	log = log.With("component", "sfu")
+	if cfg.ListenIP == "" && len(cfg.BindIPs) == 1 {
+		cfg.ListenIP, cfg.BindIPs = cfg.BindIPs[0], nil
+	}
 	if ip := net.ParseIP(cfg.ListenIP); ip != nil && ip.IsLoopback() {
 		cfg.IncludeLoopback = true // nothing else could reach it
+	}
+	if cfg.ListenIP != "" {
+		cfg.BindIPs = nil
+	}
+	for _, b := range cfg.BindIPs {
+		if net.ParseIP(b).IsLoopback() {
+			cfg.IncludeLoopback = true // asked for by name
+		}
 	}
 	s := &SFU{cfg: cfg, log: log, rooms: map[string]*Room{}, ended: map[string]time.Time{}}
 	if err := s.listen(); err != nil {
@@ -93,15 +104,25 @@ func (s *SFU) listen() error {
 		s.udpConn = c
 		s.udpMux = webrtc.NewICEUDPMux(plog, c)
 	} else {
+		// One socket per interface address (or per bind address), never
+		// the wildcard: a reply must leave from the address the browser
+		// sent to, which a wildcard socket does not ensure on a machine
+		// with several addresses.
 		opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithLogger(plog)}
 		if s.cfg.IncludeLoopback {
 			opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+		}
+		if len(s.cfg.BindIPs) > 0 {
+			opts = append(opts, ice.UDPMuxFromPortWithIPFilter(s.bound))
 		}
 		m, err := ice.NewMultiUDPMuxFromPort(s.cfg.UDPPort, opts...)
 		if err != nil {
 			return fmt.Errorf("sfu: media UDP port: %w", err)
 		}
 		s.udpMux = m
+		if err := s.checkBound(m.GetListenAddresses()); err != nil {
+			return err
+		}
 	}
 	if s.cfg.ICETCPPort >= 0 {
 		addr := &net.TCPAddr{Port: s.cfg.ICETCPPort}
@@ -118,6 +139,40 @@ func (s *SFU) listen() error {
 	return nil
 }
 
+// bound reports whether ip is one of BindIPs (all are, without BindIPs).
+func (s *SFU) bound(ip net.IP) bool {
+	if len(s.cfg.BindIPs) == 0 {
+		return true
+	}
+	for _, b := range s.cfg.BindIPs {
+		if net.ParseIP(b).Equal(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkBound fails when a bind address got no socket: it is not an
+// address of this machine (or its interface is down).
+func (s *SFU) checkBound(addrs []net.Addr) error {
+	var missing []string
+	for _, b := range s.cfg.BindIPs {
+		found := false
+		for _, a := range addrs {
+			if u, ok := a.(*net.UDPAddr); ok && u.IP.Equal(net.ParseIP(b)) {
+				found = true
+			}
+		}
+		if !found {
+			missing = append(missing, b)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: BindIPs: %v are not addresses of an interface of this machine", ErrInvalidConfig, missing)
+	}
+	return nil
+}
+
 func (s *SFU) settingEngine() (webrtc.SettingEngine, error) {
 	var se webrtc.SettingEngine
 	se.LoggerFactory = pionLogs{s.log}
@@ -126,6 +181,11 @@ func (s *SFU) settingEngine() (webrtc.SettingEngine, error) {
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(s.cfg.IncludeLoopback)
 	se.SetICEUDPMux(s.udpMux)
+	if len(s.cfg.BindIPs) > 0 {
+		// ICE-TCP listens on all addresses then: offer it on the bind
+		// addresses only.
+		se.SetIPFilter(s.bound)
+	}
 	if s.cfg.net != nil {
 		se.SetNet(s.cfg.net)
 	}

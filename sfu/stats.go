@@ -22,6 +22,53 @@ type Stats struct {
 	Latency [len(LatencyBuckets) + 1]uint64
 	// LatencySum is the total of those latencies (a histogram's sum).
 	LatencySum time.Duration
+	// Loss counts subscribers' receiver reports by the fraction of
+	// packets they lost since their previous report (LossBuckets are the
+	// upper bounds; the last entry is above all): loss on the way from
+	// the SFU to the browsers, as the browsers see it.
+	Loss [len(LossBuckets) + 1]uint64
+	// LossSum is the total of those fractions (a histogram's sum).
+	LossSum float64
+	// Connect counts peers by the time from joining the SFU to their
+	// first connected PeerConnection (ICE and DTLS done): how long a
+	// participant waits for media (ConnectBuckets are the upper bounds).
+	Connect [len(ConnectBuckets) + 1]uint64
+	// ConnectSum is the total of those times.
+	ConnectSum time.Duration
+}
+
+// LossBuckets are the upper bounds of Stats.Loss (fractions lost).
+var LossBuckets = [...]float64{0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5}
+
+// ConnectBuckets are the upper bounds of Stats.Connect.
+var ConnectBuckets = [...]time.Duration{
+	250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second,
+	3 * time.Second, 5 * time.Second, 10 * time.Second, 20 * time.Second,
+}
+
+// Load is what runs on the SFU now.
+type Load struct {
+	Rooms  int // open media rooms
+	Peers  int // peers (browsers and phones)
+	Tracks int // published tracks (up tracks)
+}
+
+// Load counts the rooms, peers and tracks of this SFU, for gauges.
+func (s *SFU) Load() Load {
+	s.mu.Lock()
+	rooms := make([]*Room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		rooms = append(rooms, r)
+	}
+	s.mu.Unlock()
+	l := Load{Rooms: len(rooms)}
+	for _, r := range rooms {
+		r.mu.Lock()
+		l.Peers += len(r.peers)
+		l.Tracks += len(r.tracks)
+		r.mu.Unlock()
+	}
+	return l
 }
 
 // LatencyBuckets are the upper bounds of Stats.Latency.
@@ -36,6 +83,30 @@ type counters struct {
 	nacked, retransmitted, keyframes, switches atomic.Uint64
 	latency                                    [len(LatencyBuckets) + 1]atomic.Uint64
 	latencySum                                 atomic.Uint64
+	loss                                       [len(LossBuckets) + 1]atomic.Uint64
+	lossSum                                    atomic.Uint64 // in 1/256 (RTCP's unit)
+	connect                                    [len(ConnectBuckets) + 1]atomic.Uint64
+	connectSum                                 atomic.Uint64
+}
+
+// observeLoss counts one receiver report's fraction lost (in 1/256).
+func (c *counters) observeLoss(fraction uint8) {
+	c.lossSum.Add(uint64(fraction))
+	f := float64(fraction) / 256
+	i := 0
+	for i < len(LossBuckets) && f > LossBuckets[i] {
+		i++
+	}
+	c.loss[i].Add(1)
+}
+
+func (c *counters) observeConnect(d time.Duration) {
+	c.connectSum.Add(uint64(max(d, 0)))
+	i := 0
+	for i < len(ConnectBuckets) && d > ConnectBuckets[i] {
+		i++
+	}
+	c.connect[i].Add(1)
 }
 
 func (c *counters) observeLatency(d int64) {
@@ -52,7 +123,16 @@ func (c *counters) snapshot() Stats {
 	for i := range lat {
 		lat[i] = c.latency[i].Load()
 	}
+	var loss [len(LossBuckets) + 1]uint64
+	for i := range loss {
+		loss[i] = c.loss[i].Load()
+	}
+	var conn [len(ConnectBuckets) + 1]uint64
+	for i := range conn {
+		conn[i] = c.connect[i].Load()
+	}
 	return Stats{Latency: lat, LatencySum: time.Duration(c.latencySum.Load()),
+		Loss: loss, LossSum: float64(c.lossSum.Load()) / 256, Connect: conn, ConnectSum: time.Duration(c.connectSum.Load()),
 		PacketsIn: c.packetsIn.Load(), PacketsOut: c.packetsOut.Load(), BytesOut: c.bytesOut.Load(),
 		Dropped: c.dropped.Load(), NACKed: c.nacked.Load(), Retransmitted: c.retransmitted.Load(),
 		KeyframeRequests: c.keyframes.Load(), LayerSwitches: c.switches.Load(),

@@ -17,38 +17,72 @@ import (
 // turnServer is the built-in TURN relay. It only relays to this machine's
 // own addresses (the SFU), so it can never be abused as an open relay.
 type turnServer struct {
-	srv    *turn.Server
-	udp    net.PacketConn
-	tcp    net.Listener
-	cfg    TURNConfig
-	host   string // address announced in ICE server URLs
-	port   int
-	allow  map[string]bool // peer IPs a client may relay to
-	logger *slog.Logger
+	srv     *turn.Server
+	udp     []net.PacketConn
+	tcp     []net.Listener
+	cfg     TURNConfig
+	host    string // address announced in ICE server URLs
+	port    int
+	tlsPort int             // 0: no TURN over TLS
+	allow   map[string]bool // peer IPs a client may relay to
+	logger  *slog.Logger
+}
+
+// turnListenAddrs are the addresses TURN listens on: the one media
+// address, or all of IPv4 and, when the machine has it, IPv6 (clients on
+// IPv6-only networks reach TURN then; their relays are IPv4 towards the
+// SFU all the same).
+func turnListenAddrs(cfg Config) []string {
+	if cfg.ListenIP != "" && !net.ParseIP(cfg.ListenIP).IsUnspecified() {
+		return []string{cfg.ListenIP}
+	}
+	return []string{"0.0.0.0", "::"}
 }
 
 func newTURNServer(cfg Config, log *slog.Logger, media []net.Addr) (*turnServer, error) {
 	t := &turnServer{cfg: cfg.TURN, logger: log.With("sub", "turn"), allow: map[string]bool{}}
-	listenIP := cfg.ListenIP
-	if listenIP == "" {
-		listenIP = "0.0.0.0"
+	ok := false
+	defer func() {
+		if !ok {
+			t.closeSockets()
+		}
+	}()
+	port := cfg.TURN.Port
+	for i, ip := range turnListenAddrs(cfg) {
+		network := "udp4"
+		if net.ParseIP(ip).To4() == nil {
+			network = "udp6"
+		}
+		udp, err := net.ListenPacket(network, net.JoinHostPort(ip, strconv.Itoa(port)))
+		if err != nil && i > 0 {
+			// IPv6 besides IPv4: a machine without IPv6 serves IPv4 only.
+			t.logger.Info("TURN without IPv6", "err", err)
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sfu: TURN UDP port: %w", err)
+		}
+		t.udp = append(t.udp, udp)
+		port = udp.LocalAddr().(*net.UDPAddr).Port // 0 became a real port
+		tcp, err := net.Listen(strings.Replace(network, "udp", "tcp", 1), net.JoinHostPort(ip, strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("sfu: TURN TCP port: %w", err)
+		}
+		t.tcp = append(t.tcp, tcp)
 	}
-	udp, err := net.ListenPacket("udp4", net.JoinHostPort(listenIP, strconv.Itoa(cfg.TURN.Port)))
-	if err != nil {
-		return nil, fmt.Errorf("sfu: TURN UDP port: %w", err)
-	}
-	t.udp = udp
-	t.port = udp.LocalAddr().(*net.UDPAddr).Port
-	tcp, err := net.Listen("tcp4", net.JoinHostPort(listenIP, strconv.Itoa(t.port)))
-	if err != nil {
-		_ = udp.Close()
-		return nil, fmt.Errorf("sfu: TURN TCP port: %w", err)
-	}
-	t.tcp = tcp
+	t.port = port
 
 	relayIP := cfg.PublicIP
 	if relayIP == "" && cfg.ListenIP != "" && !net.ParseIP(cfg.ListenIP).IsUnspecified() {
 		relayIP = cfg.ListenIP
+	}
+	if relayIP == "" {
+		for _, b := range cfg.BindIPs {
+			if net.ParseIP(b).To4() != nil {
+				relayIP = b
+				break
+			}
+		}
 	}
 	if relayIP == "" {
 		relayIP = firstHostIP()
@@ -66,25 +100,52 @@ func newTURNServer(cfg Config, log *slog.Logger, media []net.Addr) (*turnServer,
 			ports[u.Port] = true
 		}
 	}
-	gen := &relayGuard{RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{RelayAddress: net.ParseIP(relayIP), Address: listenIP}, ports: ports}
-	srv, err := turn.NewServer(turn.ServerConfig{
-		Realm:         cfg.TURN.Realm,
-		AuthHandler:   t.auth,
-		LoggerFactory: pionLogs{t.logger},
-		PacketConnConfigs: []turn.PacketConnConfig{{
-			PacketConn: udp, RelayAddressGenerator: gen, PermissionHandler: t.permit,
-		}},
-		ListenerConfigs: []turn.ListenerConfig{{
-			Listener: tcp, RelayAddressGenerator: gen, PermissionHandler: t.permit,
-		}},
-	})
+	relayBind := "0.0.0.0"
+	if ip := net.ParseIP(cfg.ListenIP); ip != nil && ip.To4() != nil {
+		relayBind = cfg.ListenIP
+	}
+	var base turn.RelayAddressGenerator = &turn.RelayAddressGeneratorStatic{RelayAddress: net.ParseIP(relayIP), Address: relayBind}
+	if cfg.TURN.RelayPortMin > 0 {
+		base = &turn.RelayAddressGeneratorPortRange{RelayAddress: net.ParseIP(relayIP), Address: relayBind,
+			MinPort: uint16(cfg.TURN.RelayPortMin), MaxPort: uint16(cfg.TURN.RelayPortMax)}
+	}
+	gen := &relayGuard{RelayAddressGenerator: base, ports: ports}
+	sc := turn.ServerConfig{Realm: cfg.TURN.Realm, AuthHandler: t.auth, LoggerFactory: pionLogs{t.logger}}
+	for _, c := range t.udp {
+		sc.PacketConnConfigs = append(sc.PacketConnConfigs, turn.PacketConnConfig{PacketConn: c, RelayAddressGenerator: gen, PermissionHandler: t.permit})
+	}
+	for _, l := range t.tcp {
+		sc.ListenerConfigs = append(sc.ListenerConfigs, turn.ListenerConfig{Listener: l, RelayAddressGenerator: gen, PermissionHandler: t.permit})
+	}
+	if l := cfg.TURN.TLSListener; l != nil {
+		// Closed by the server with the others; the caller gave it away.
+		sc.ListenerConfigs = append(sc.ListenerConfigs, turn.ListenerConfig{Listener: l, RelayAddressGenerator: gen, PermissionHandler: t.permit})
+		t.tlsPort = cfg.TURN.TLSPort
+		if t.tlsPort == 0 {
+			if ta, ok := l.Addr().(*net.TCPAddr); ok {
+				t.tlsPort = ta.Port
+			}
+		}
+	}
+	srv, err := turn.NewServer(sc)
 	if err != nil {
-		_ = udp.Close()
-		_ = tcp.Close()
 		return nil, fmt.Errorf("sfu: TURN server: %w", err)
 	}
 	t.srv = srv
+	ok = true
 	return t, nil
+}
+
+func (t *turnServer) closeSockets() {
+	for _, c := range t.udp {
+		_ = c.Close()
+	}
+	for _, l := range t.tcp {
+		_ = l.Close()
+	}
+	if t.cfg.TLSListener != nil {
+		_ = t.cfg.TLSListener.Close()
+	}
 }
 
 func (t *turnServer) close() error {
@@ -173,8 +234,13 @@ func (s *SFU) ICEServers(host, user string) ([]ICEServer, error) {
 	user = strings.ReplaceAll(user, ":", "_")
 	username := strconv.FormatInt(time.Now().Add(ttl).Unix(), 10) + ":" + user
 	hp := net.JoinHostPort(host, strconv.Itoa(s.turn.port))
+	urls := []string{"turn:" + hp + "?transport=udp", "turn:" + hp + "?transport=tcp"}
+	if s.turn.tlsPort != 0 {
+		// Browsers check the certificate against host: a name it covers.
+		urls = append(urls, "turns:"+net.JoinHostPort(host, strconv.Itoa(s.turn.tlsPort))+"?transport=tcp")
+	}
 	return []ICEServer{{
-		URLs:       []string{"turn:" + hp + "?transport=udp", "turn:" + hp + "?transport=tcp"},
+		URLs:       urls,
 		Username:   username,
 		Credential: turnPassword(s.cfg.TURN.Secret, username),
 	}}, nil
@@ -185,7 +251,26 @@ func (s *SFU) TURNAddr() net.Addr {
 	if s.turn == nil {
 		return nil
 	}
-	return s.turn.udp.LocalAddr()
+	return s.turn.udp[0].LocalAddr()
+}
+
+// TURNAddrs returns every TURN socket's address (UDP, TCP, TLS), or nil
+// when off.
+func (s *SFU) TURNAddrs() []net.Addr {
+	if s.turn == nil {
+		return nil
+	}
+	var out []net.Addr
+	for _, c := range s.turn.udp {
+		out = append(out, c.LocalAddr())
+	}
+	for _, l := range s.turn.tcp {
+		out = append(out, l.Addr())
+	}
+	if l := s.turn.cfg.TLSListener; l != nil {
+		out = append(out, l.Addr())
+	}
+	return out
 }
 
 func localIPs() []string {
