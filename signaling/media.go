@@ -168,8 +168,25 @@ func (m *Media) Peers() int {
 // domain) to the SFU's question.
 func SFUPolicy(p room.MediaPolicy) sfu.Policy {
 	return sfu.PolicyFunc(func(sub, pub string, k sfu.TrackKind) bool {
-		return p.CanReceive(sub, pub, room.MediaKind(k))
+		return p.CanReceive(sub, pub, mediaKind(k))
 	})
+}
+
+// mediaKind names an SFU track kind in the room domain. The two types
+// differ underneath (sfu.TrackKind is a number, room.MediaKind a string):
+// a plain conversion room.MediaKind(k) compiles, go vet passes it (the
+// number is a byte), and it yields a one-rune string that is no kind at
+// all, so "webcams only for moderators" never matched a camera.
+func mediaKind(k sfu.TrackKind) room.MediaKind {
+	switch k {
+	case sfu.KindMic:
+		return room.MediaMic
+	case sfu.KindCamera:
+		return room.MediaCamera
+	case sfu.KindScreen:
+		return room.MediaScreen
+	}
+	return room.MediaKind(k.String())
 }
 
 // join registers h in its meeting's media room, made on first use over
@@ -225,7 +242,7 @@ type mediaRoom struct {
 
 // CanReceive implements sfu.Policy with the room domain's policy.
 func (r *mediaRoom) CanReceive(sub, pub string, k sfu.TrackKind) bool {
-	return r.policy.CanReceive(sub, pub, room.MediaKind(k))
+	return r.policy.CanReceive(sub, pub, mediaKind(k))
 }
 
 // relock re-checks every peer's subscriptions when the meeting's lock
