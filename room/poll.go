@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -387,7 +388,9 @@ func (ps *polls) viewFor(q *Participant) PollView {
 		}
 	}
 	if mayAsk(q) || p.Status == PollPublished {
-		v.Counts, v.Texts, v.Total = p.Counts, p.Texts, p.Total
+		// Copies: the view is encoded by connections after the lock is
+		// released, while the next vote changes the poll's own.
+		v.Counts, v.Texts, v.Total = slices.Clone(p.Counts), slices.Clone(p.Texts), p.Total
 	}
 	if mayAsk(q) && !p.Anonymous {
 		v.Voters = make([][]string, len(p.Options))
@@ -396,7 +399,7 @@ func (ps *polls) viewFor(q *Participant) PollView {
 				v.Voters[c] = append(v.Voters[c], id)
 			}
 		}
-		v.TextVoters = p.TextBy
+		v.TextVoters = slices.Clone(p.TextBy)
 	}
 	return v
 }

@@ -299,10 +299,13 @@ func (w *whiteboard) apply(o wbOp) wbOp {
 	case "move":
 		for _, id := range o.IDs {
 			if _, s := w.find(o.Page, id); s != nil {
-				for i := range s.Points {
-					s.Points[i][0] += o.DX
-					s.Points[i][1] += o.DY
+				// New points, never changed in place: views sent before
+				// share the old ones and may still be being encoded.
+				moved := make([]Point, len(s.Points))
+				for i, p := range s.Points {
+					moved[i] = Point{p[0] + o.DX, p[1] + o.DY}
 				}
+				s.Points = moved
 			}
 		}
 		return wbOp{Op: "move", Page: o.Page, IDs: o.IDs, DX: -o.DX, DY: -o.DY}
