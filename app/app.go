@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,6 +48,14 @@ type App struct {
 	srv   *http.Server
 	ln    net.Listener
 	url   *url.URL
+
+	// Operations (tls.go, tlsmux.go, drain.go): certificates, the HTTPS
+	// port shared with TURN over TLS, the redirect, the drain.
+	tls      *tlsSetup
+	mux      *tlsMux
+	redirect *http.Server
+	draining atomic.Bool
+	running  running
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -95,6 +104,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.conv = conv
 	a.docs = present.New(a.mgr, files, conv, 0, log)
+	a.mgr.OnStart(a.running.start)
+	a.mgr.OnEnd(a.running.end)
+	if a.tls, err = newTLSSetup(cfg, log); err != nil {
+		_ = conv.Close()
+		st.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -117,11 +133,20 @@ func (a *App) Start() (err error) {
 	undo = append(undo, func() { ln.Close() })
 	pub := a.cfg.PublicURL
 	if pub == "" {
-		pub = "http://" + ln.Addr().String()
+		pub = a.defaultPublicURL(ln.Addr())
 	}
 	a.url, err = url.Parse(pub)
 	if err != nil {
 		return fmt.Errorf("AULA_PUBLIC_URL: %w", err)
+	}
+	// Loopback is a reverse proxy on this host, carrying everyone. The
+	// caps apply before any TLS handshake is spent on a connection.
+	var serveLn net.Listener = web.LimitListener(ln, a.cfg.HTTPMaxConnsPerIP, a.cfg.HTTPMaxConns,
+		netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
+	if conf := a.tls.httpsConfig(); conf != nil {
+		a.mux = newTLSMux(serveLn, conf, a.cfg.sharesHTTPPort(), a.log.With("component", "tls"))
+		undo = append(undo, a.mux.close)
+		serveLn = a.mux.http
 	}
 	if err := a.startMedia(ln.Addr()); err != nil {
 		return err
@@ -136,6 +161,7 @@ func (a *App) Start() (err error) {
 	registerMediaMetrics(reg, a.sfu, a.media)
 	registerDialinMetrics(reg, a.gw)
 	registerRoomMetrics(reg, a.mgr)
+	registerOpsMetrics(reg, a)
 	a.sig = signaling.New(signaling.Options{
 		Manager:        a.mgr,
 		AllowedOrigins: []string{a.url.Scheme + "://" + a.url.Host},
@@ -147,6 +173,10 @@ func (a *App) Start() (err error) {
 	if err != nil {
 		return fmt.Errorf("AULA_FETCH_ALLOW_NETWORKS: %w", err)
 	}
+	// Checked by Validate.
+	proxies, _ := web.ParseNetworks(a.cfg.TrustedProxies)
+	ancestors, _ := a.cfg.frameAncestors()
+	metricsAllow, _ := a.cfg.metricsAllow()
 	h, err := web.New(web.Options{
 		PublicURL:          a.url,
 		Secret:             a.cfg.Secret,
@@ -159,6 +189,11 @@ func (a *App) Start() (err error) {
 		Logger:             a.log,
 		Registry:           reg,
 		FetchAllowNetworks: allow,
+		TrustedProxies:     proxies,
+		FrameAncestors:     ancestors,
+		MetricsToken:       a.cfg.MetricsToken,
+		MetricsAllow:       metricsAllow,
+		Draining:           a.Draining,
 	})
 	if err != nil {
 		return err
@@ -172,15 +207,16 @@ func (a *App) Start() (err error) {
 		WriteTimeout:      a.cfg.HTTPWriteTimeout,
 		IdleTimeout:       a.cfg.HTTPIdleTimeout,
 	}
-	// Loopback is a reverse proxy on this host, carrying everyone.
-	limited := web.LimitListener(ln, a.cfg.HTTPMaxConnsPerIP, a.cfg.HTTPMaxConns,
-		netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
+	if err := a.startRedirect(); err != nil {
+		return err
+	}
+	undo = append(undo, func() { _ = a.closeRedirect(context.Background()) })
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
-		if err := a.srv.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := a.srv.Serve(serveLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("http server", "err", err)
 		}
 	}()
@@ -188,7 +224,7 @@ func (a *App) Start() (err error) {
 		defer a.wg.Done()
 		a.mgr.Run(ctx, time.Second)
 	}()
-	a.log.Info("listening", "addr", ln.Addr().String(), "public_url", a.url.String(), "store", storeKind(a.cfg.RedisURL))
+	a.log.Info("listening", "addr", ln.Addr().String(), "tls", a.mux != nil, "public_url", a.url.String(), "store", storeKind(a.cfg.RedisURL))
 	return nil
 }
 
@@ -227,6 +263,10 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	if a.srv != nil {
 		err = a.srv.Shutdown(ctx)
+	}
+	err = errors.Join(err, a.closeRedirect(ctx))
+	if a.mux != nil {
+		a.mux.close()
 	}
 	if a.cancel != nil {
 		a.cancel()

@@ -117,6 +117,8 @@ type Config struct {
 	// host names).
 	VideoPeerTube string `name:"video-peertube" json:"video_peertube"`
 
+	OpsSettings // TLS, proxy, metrics, drain, bind addresses (config_ops.go)
+
 	// secretGenerated records that Secret was made up at start-up.
 	secretGenerated bool
 }
@@ -142,6 +144,7 @@ func Defaults() Config {
 		Demo:              true,
 		TURN:              "off",
 		SIPLanguage:       "en",
+		OpsSettings:       opsDefaults(),
 	}
 }
 
@@ -396,6 +399,7 @@ func (c *Config) Validate() error {
 	if _, err := web.ParseNetworks(c.FetchAllowNetworks); err != nil {
 		bad("fetch-allow-networks", "%v", err)
 	}
+	c.validateOps(bad)
 	return errors.Join(errs...)
 }
 

@@ -18,7 +18,8 @@ import (
 // tests) the SFU listens on loopback only and offers loopback candidates,
 // so a browser on the same machine connects and nothing is reachable from
 // elsewhere. Behind a reverse proxy (loopback HTTP, public https URL) the
-// media port must face the network: it listens on every interface.
+// media port must face the network: it listens on every interface address
+// (one socket each, not the wildcard), or on AULA_RTC_BIND's.
 func (a *App) startMedia(httpAddr net.Addr) error {
 	cfg := sfu.Config{
 		UDPPort:    a.cfg.RTCUDPPort,
@@ -26,7 +27,17 @@ func (a *App) startMedia(httpAddr net.Addr) error {
 		PublicIP:   a.cfg.PublicIP,
 		Logger:     a.log,
 	}
-	cfg.ListenIP, cfg.IncludeLoopback = mediaListen(httpAddr, a.url.Hostname())
+	cfg.BindIPs, _ = a.cfg.rtcBind() // checked by Validate
+	if len(cfg.BindIPs) == 0 {
+		cfg.ListenIP, cfg.IncludeLoopback = mediaListen(httpAddr, a.url.Hostname())
+	}
+	// TURN is named by AULA_TURN_HOST when browsers reach it by another
+	// name than the web (a proxy on another host); turns: needs a name
+	// its certificate covers.
+	turnHost := a.url.Hostname()
+	if a.cfg.TURNHost != "" {
+		turnHost = a.cfg.TURNHost
+	}
 	if on, port, _ := a.cfg.turnPort(); on {
 		var b [24]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -34,14 +45,23 @@ func (a *App) startMedia(httpAddr net.Addr) error {
 		}
 		// A fresh key per start: credentials are only ever checked by the
 		// node that issued them, and die with it.
-		cfg.TURN = sfu.TURNConfig{Enabled: true, Port: port, Realm: a.url.Hostname(), Secret: hex.EncodeToString(b[:])}
+		cfg.TURN = sfu.TURNConfig{Enabled: true, Port: port, Realm: turnHost, Secret: hex.EncodeToString(b[:])}
+		cfg.TURN.RelayPortMin, cfg.TURN.RelayPortMax, _ = a.cfg.relayPorts()
+		ln, tlsPort, err := a.turnTLSListener()
+		if err != nil {
+			return err
+		}
+		cfg.TURN.TLSListener, cfg.TURN.TLSPort = ln, tlsPort
 	}
 	s, err := sfu.New(cfg)
 	if err != nil {
-		return fmt.Errorf("media (AULA_RTC_UDP_PORT, AULA_RTC_TCP_PORT, AULA_PUBLIC_IP, AULA_TURN): %w", err)
+		if cfg.TURN.TLSListener != nil {
+			_ = cfg.TURN.TLSListener.Close()
+		}
+		return fmt.Errorf("media (AULA_RTC_UDP_PORT, AULA_RTC_TCP_PORT, AULA_RTC_BIND, AULA_PUBLIC_IP, AULA_TURN*): %w", err)
 	}
 	a.sfu = s
-	a.media = signaling.NewMedia(s, a.url.Hostname(), a.log.With("component", "media"))
+	a.media = signaling.NewMedia(s, turnHost, a.log.With("component", "media"))
 	// The room lifecycle alone opens and closes a meeting's SFU room, so
 	// nothing racing a meeting's end can bring its media back.
 	a.mgr.OnStart(func(key string) {
@@ -54,8 +74,8 @@ func (a *App) startMedia(httpAddr net.Addr) error {
 	if t := s.TCPAddr(); t != nil {
 		attrs = append(attrs, "ice_tcp", t.String())
 	}
-	if t := s.TURNAddr(); t != nil {
-		attrs = append(attrs, "turn", t.String())
+	if t := s.TURNAddrs(); t != nil {
+		attrs = append(attrs, "turn", fmt.Sprint(t), "turn_host", turnHost)
 	}
 	a.log.Info("media", attrs...)
 	return nil
