@@ -3,6 +3,7 @@ package app
 import (
 	"net"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -12,11 +13,9 @@ import (
 	"aula/web"
 )
 
-// The retention periods the notice states while Config has no settings
-// for them: those REQUIREMENTS.md promises (conference entries four weeks
-// after the conference ended, access lines seven days). When
-// AULA_LOG_RETENTION and AULA_ACCESS_LOG_RETENTION exist, logRetention
-// must read them, or the notice and the purge drift apart.
+// The retention periods the notice states when the configuration has no
+// setting for them: those REQUIREMENTS.md promises (conference entries
+// four weeks after the conference ended, access lines seven days).
 const (
 	noticeLogRetention       = 28 * 24 * time.Hour
 	noticeAccessLogRetention = 7 * 24 * time.Hour
@@ -60,9 +59,26 @@ func NoticeFacts(cfg Config) notice.Facts {
 }
 
 // logRetention is how long the server log keeps a conference's entries
-// and access lines (see noticeLogRetention).
-func logRetention(Config) (conference, access time.Duration) {
-	return noticeLogRetention, noticeAccessLogRetention
+// and access lines: the settings AULA_LOG_RETENTION and
+// AULA_ACCESS_LOG_RETENTION, which the purge obeys, or the promised
+// periods where a setting does not exist. The settings are found by name
+// through each, as Load finds them, because they are being added in
+// their own file (config_logs.go) alongside this one.
+func logRetention(cfg Config) (conference, access time.Duration) {
+	conference, access = noticeLogRetention, noticeAccessLogRetention
+	each(&cfg, func(name string, v reflect.Value, _ string) {
+		d, ok := v.Interface().(time.Duration)
+		if !ok || d <= 0 {
+			return
+		}
+		switch name {
+		case "log-retention":
+			conference = d
+		case "access-log-retention":
+			access = d
+		}
+	})
+	return conference, access
 }
 
 // noticeVideo lists what a presenter can really share under p: room's

@@ -57,6 +57,22 @@ func TestNoticeFactsFromConfig(t *testing.T) {
 	}
 }
 
+// TestNoticeRetentionFromSettings: the periods in the notice are the
+// ones the purge uses (AULA_LOG_RETENTION, AULA_ACCESS_LOG_RETENTION).
+func TestNoticeRetentionFromSettings(t *testing.T) {
+	cfg, err := Load([]string{"-log-dir", t.TempDir(), "-log-retention", "840h", "-access-log-retention", "72h"}, func(string) string { return "" })
+	if err != nil {
+		if strings.Contains(err.Error(), "flag provided but not defined") {
+			t.Skip("no retention settings in Config yet: the notice states 28 and 7 days")
+		}
+		t.Fatal(err)
+	}
+	f := NoticeFacts(cfg)
+	if f.ConferenceLogRetention != 35*24*time.Hour || f.AccessLogRetention != 3*24*time.Hour {
+		t.Errorf("retention %v / %v, want 840h / 72h", f.ConferenceLogRetention, f.AccessLogRetention)
+	}
+}
+
 // TestNoticeVideoOnlyWhatCanPlay: PeerTube hosts count only with the
 // provider allowed, and the provider only with hosts (room.ParseVideo
 // refuses anything else), so the notice never names a source that
