@@ -455,4 +455,3 @@ func TestOpsMetrics(t *testing.T) {
 		t.Errorf("metrics with the token: %d", resp.StatusCode)
 	}
 }
-

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
@@ -86,13 +87,19 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := app.RequireSecret(cfg, os.Getenv); err != nil {
+		return err
+	}
 	log, closer, err := app.NewLogger(cfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer closer.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// Signals from the start: a SIGTERM during start-up still drains.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	ctx := context.Background()
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -114,9 +121,74 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "\nTry a room: open these in two browser tabs\n  moderator: %s\n  viewer:    %s\n\n", mod, viewer)
 		}
 	}
-	<-ctx.Done()
-	log.Info("draining")
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	return lifecycle(a, cfg.DrainTimeout, sigs, log)
+}
+
+// node is what lifecycle drives (an *app.App; a fake in tests).
+type node interface {
+	Drain(ctx context.Context)
+	Close(ctx context.Context) error
+	ReloadTLS() error
+}
+
+// closeTimeout bounds the end: ending and wiping what is left, closing
+// the servers and the store.
+const closeTimeout = 30 * time.Second
+
+// lifecycle runs the node until it is told to stop. SIGHUP reads the
+// certificates again. SIGTERM drains: no new meetings, running ones go on
+// for up to drain; a second SIGTERM or a SIGINT cuts that short. SIGINT
+// (Ctrl-C) stops at once. However it stops, every meeting still running
+// here is ended and every key and file of it wiped before the servers
+// close.
+func lifecycle(a node, drain time.Duration, sigs <-chan os.Signal, log *slog.Logger) error {
+	reload := func() {
+		if err := a.ReloadTLS(); err != nil {
+			log.Warn("SIGHUP: certificates not reloaded", "err", err)
+			return
+		}
+		log.Info("SIGHUP: certificates reloaded")
+	}
+	for first := true; first; {
+		switch <-sigs {
+		case syscall.SIGHUP:
+			reload()
+			continue
+		case syscall.SIGTERM:
+			if drain > 0 {
+				drainUntil(a, drain, sigs, log, reload)
+			}
+		default:
+			log.Info("stopping now: every meeting ends")
+		}
+		first = false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	return a.Close(sctx)
+	return a.Close(ctx)
+}
+
+// drainUntil drains for up to d; another SIGTERM or SIGINT ends the drain
+// at once (Drain then ends and wipes the meetings left).
+func drainUntil(a node, d time.Duration, sigs <-chan os.Signal, log *slog.Logger, reload func()) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Drain(ctx)
+	}()
+	for {
+		select {
+		case <-done:
+			return
+		case s := <-sigs:
+			if s == syscall.SIGHUP {
+				reload()
+				continue
+			}
+			log.Info("second signal: ending the drain now", "signal", s.String())
+			cancel()
+		}
+	}
 }
