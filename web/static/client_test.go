@@ -96,6 +96,40 @@ func TestI18nModule(t *testing.T) {
 	t.Logf("%s", out)
 }
 
+// TestBoardModule runs testdata/board_test.mjs under node: the
+// whiteboard's state and geometry (js/board.js) with the vendored
+// perfect-freehand, laid out as in web/static so the import resolves.
+func TestBoardModule(t *testing.T) {
+	node := testenv.Tool(t, "node")
+	dir := t.TempDir()
+	for src, dst := range map[string]string{
+		"js/board.js":                       "js/board.js",
+		"vendor/perfect-freehand/index.mjs": "vendor/perfect-freehand/index.mjs",
+		"testdata/board_test.mjs":           "board_test.mjs",
+	} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, dst)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"type":"module"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, "--test", filepath.Join(dir, "board_test.mjs"))
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
+
 // TestEmbeddedClient: the binary carries the whole client.
 func TestEmbeddedClient(t *testing.T) {
 	for _, name := range []string{"index.html", "css/app.css", "js/app.js", "js/protocol.js", "js/ui/dom.js", "js/ui/chat.js", "js/media.js",

@@ -12,6 +12,7 @@ import { ActionBar } from './ui/actionbar.js';
 import { People } from './ui/participants.js';
 import { Chat } from './ui/chat.js';
 import { Stage } from './ui/stage.js';
+import { Presentation } from './ui/presentation.js';
 import { DeviceCheck } from './ui/devicecheck.js';
 import { renderEnded } from './ui/ended.js';
 import { chime } from './ui/sound.js';
@@ -126,6 +127,7 @@ function start() {
     explain,
   });
   const stage = new Stage(store, { onLayer: (id, w, h) => media.layer(id, w, h).catch(() => {}) });
+  new Presentation(store, { conn, explain });
   const check = new DeviceCheck(store, {
     media,
     join: (mic, camera) => enter(mic, camera),

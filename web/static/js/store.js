@@ -28,11 +28,13 @@ import { Emitter } from './protocol.js';
  *   quality: string,
  *   mediaReady: boolean,
  *   entered: boolean,
+ *   presentation: import('./protocol.js').PresentationState|null,
+ *   presentationActive: boolean,
  * }} State
  */
 
 /** Topics: 'view', 'self', 'roster', 'meeting', 'chat', 'waiting',
- * 'speaking', 'reaction', 'local', 'quality', 'media'. */
+ * 'speaking', 'reaction', 'local', 'quality', 'media', 'presentation'. */
 export class Store extends Emitter {
   constructor() {
     super();
@@ -56,6 +58,11 @@ export class Store extends Emitter {
       quality: 'unknown',
       mediaReady: false,
       entered: false,
+      // The presentation as the server last told it, and whether the
+      // stage should show it (ui/presentation.js sets both; topic
+      // 'presentation').
+      presentation: null,
+      presentationActive: false,
     };
   }
 

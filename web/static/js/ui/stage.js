@@ -1,5 +1,7 @@
-// The stage: the presentation slot (a later feature), else the screen
-// share, else the cameras. Camera tiles fill the space in a grid that
+// The stage: a screen share, else the presentation with its whiteboard
+// (ui/presentation.js), else the cameras (stageMode decides; anyone can
+// switch between the presentation and the rest with the stage's
+// presentation button). Camera tiles fill the space in a grid that
 // caps (25 tiles, fewer when they would get too small; speakers first
 // when not all fit) or, in speaker mode or with a pinned tile, one large
 // tile and a strip. Names and badges sit in a caption under the picture,
@@ -42,6 +44,26 @@ export function fitGrid(W, H, n) {
   return best;
 }
 
+/**
+ * What the stage shows, in order of precedence. A screen share comes
+ * before the presentation (as in BigBlueButton, where a screen share
+ * takes the presentation's place while it runs), unless this person
+ * chose the presentation with the stage's button; with neither, the
+ * cameras fill the stage. With a screen share or the presentation on
+ * the stage, the cameras make a strip.
+ * @param {{presentation: boolean, screen: boolean, choice: ''|'presentation'|'other'}} s
+ *   presentation: the presentation has something to show; screen: a
+ *   screen is shared; choice: this person's choice with the stage's
+ *   presentation button ('' when they made none)
+ * @returns {'presentation'|'screen'|'cameras'}
+ */
+export function stageMode(s) {
+  if (s.choice === 'presentation') return 'presentation';
+  if (s.screen) return 'screen';
+  if (s.presentation && s.choice !== 'other') return 'presentation';
+  return 'cameras';
+}
+
 export class Stage {
   /**
    * @param {Store} store
@@ -71,6 +93,11 @@ export class Stage {
     this.timer = 0;
     this.frame = 0;
     this.more = h('div', { class: 'tile tile-more', role: 'note' });
+    this.presentation = $('stage-presentation');
+    /** @type {''|'presentation'|'other'} this person's choice with the presentation button */
+    this.presChoice = '';
+    this.presCurrent = '';
+    this.hadScreen = false;
     this.videoSize = typeof ResizeObserver === 'function' ? new ResizeObserver((e) => this.resized(e)) : null;
     if (typeof ResizeObserver === 'function') new ResizeObserver(() => this.schedule()).observe(this.root);
     $('layout-toggle').addEventListener('click', () => {
@@ -86,6 +113,18 @@ export class Stage {
       $('fullscreen').setAttribute('aria-pressed', String(!!document.fullscreenElement));
     });
     if (!document.fullscreenEnabled) $('fullscreen').hidden = true;
+    $('pres-toggle').addEventListener('click', () => {
+      this.presChoice = this.root.classList.contains('has-presentation') ? 'other' : 'presentation';
+      this.layout();
+      if (this.presChoice === 'presentation') $('pres-viewport').focus();
+    });
+    store.on('presentation', () => {
+      // A document newly shown by the presenter shows again for everyone.
+      const cur = store.state.presentation ? store.state.presentation.current : '';
+      if (cur !== this.presCurrent) this.presChoice = '';
+      this.presCurrent = cur;
+      this.layout();
+    });
     store.on('roster', () => this.relabel());
     store.on('speaking', () => this.relabel());
     store.on('reaction', () => this.relabel());
@@ -258,29 +297,41 @@ export class Stage {
     });
   }
 
-  /** Places the tiles: main area (screen, pinned or speaker) and the grid or strip. */
+  /** Places the tiles: main area (screen, pinned or speaker) or the presentation, and the grid or strip. */
   layout() {
     const st = this.store.state;
     const all = [...this.tiles.values()];
     const screens = all.filter((x) => x.kind === 'screen');
     let cams = all.filter((x) => x.kind === 'camera');
     const spoke = (/** @type {Tile} */ x) => st.lastSpoke.get(x.pid) || 0;
+    // A screen share that starts shows, whatever was chosen before.
+    if (screens.length > 0 && !this.hadScreen) this.presChoice = '';
+    this.hadScreen = screens.length > 0;
+    const mode = stageMode({ presentation: st.presentationActive, screen: screens.length > 0, choice: this.presChoice });
+    const pres = mode === 'presentation';
+    const toggle = $('pres-toggle');
+    toggle.hidden = !st.presentation;
+    toggle.setAttribute('aria-pressed', String(pres));
+    this.presentation.hidden = !pres;
+    this.root.classList.toggle('has-presentation', pres);
     /** @type {Tile[]} */
-    let main = screens;
-    if (main.length === 0 && cams.length > 1 && (this.pinned || this.speakerMode)) {
+    let main = pres ? [] : screens;
+    if (pres) cams = [...screens, ...cams]; // a screen share joins the strip
+    if (!pres && main.length === 0 && cams.length > 1 && (this.pinned || this.speakerMode)) {
       const focus = cams.find((x) => x.pid === this.pinned)
         || [...cams].filter((x) => !x.self).sort((a, b) => spoke(b) - spoke(a))[0] || cams[0];
       main = [focus];
       cams = cams.filter((x) => x !== focus);
     }
-    this.root.classList.toggle('has-main', main.length > 0);
+    const strip = main.length > 0 || (pres && cams.length > 0);
+    this.root.classList.toggle('has-main', main.length > 0 || pres);
     this.main.hidden = main.length === 0;
     for (const x of main) if (x.el.parentElement !== this.main) this.main.append(x.el);
     for (const x of this.main.children) if (!main.some((m) => m.el === x)) x.remove();
     const wide = this.root.clientWidth > this.root.clientHeight * 1.2;
-    this.root.classList.toggle('strip-side', main.length > 0 && wide);
-    this.root.classList.toggle('strip-bottom', main.length > 0 && !wide);
-    $('stage-empty').hidden = all.length > 0;
+    this.root.classList.toggle('strip-side', strip && wide);
+    this.root.classList.toggle('strip-bottom', strip && !wide);
+    $('stage-empty').hidden = all.length > 0 || pres;
     $('stage-empty-text').textContent = t('stage.empty');
     // Order: pinned first, then (when not all fit) who spoke last.
     cams.sort((a, b) => {
