@@ -438,7 +438,9 @@ func (c *call) onChecked(r checkResult) {
 	}
 	if r.limited != nil {
 		c.g.stats.pinLimited.Add(1)
-		c.log.Info("PIN check refused, hanging up", "source", c.source.String(), "reason", r.limited)
+		// One "call refused" line per refusal, with the source and never
+		// the number or the PIN, for fail2ban-style monitoring.
+		c.log.Info("call refused", "source", c.source.String(), "reason", r.limited)
 		c.endWith(promptGoodbye)
 		return
 	}
@@ -450,7 +452,7 @@ func (c *call) onChecked(r checkResult) {
 	// No point asking for another PIN that could not be checked.
 	limited := c.g.adm.mayCall(c.source, c.callerKey)
 	if c.tries >= c.g.cfg.PINTries || limited != nil {
-		c.log.Info("wrong PIN, hanging up", "tries", c.tries, "rate_limited", limited != nil)
+		c.log.Info("call refused", "source", c.source.String(), "reason", "wrong PIN", "tries", c.tries, "rate_limited", limited != nil)
 		c.endWith(promptGoodbye)
 		return
 	}

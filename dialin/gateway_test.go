@@ -162,7 +162,7 @@ func TestEndedRoomPINIsDead(t *testing.T) {
 	}
 	p.digits4733("77777#")
 	p.waitBye(10 * time.Second)
-	if !strings.Contains(e.log.String(), "wrong PIN, hanging up") {
+	if !strings.Contains(e.log.String(), "reason=\"wrong PIN\"") {
 		t.Errorf("the PIN of an ended room was not refused")
 	}
 }

@@ -99,7 +99,7 @@ func TestParallelWrongPINsCannotOutrunTheBudget(t *testing.T) {
 	if int64(st.PINChecks) != checks || int64(st.PINLimited) != calls-checks {
 		t.Errorf("stats = %+v, want %d checks and %d limited", st, checks, calls-checks)
 	}
-	if !strings.Contains(e.log.String(), "PIN check refused") {
+	if !strings.Contains(e.log.String(), "no PIN attempts left") {
 		t.Errorf("no log line for the refused checks")
 	}
 }
