@@ -51,11 +51,8 @@ type Config struct {
 	// DataDir holds uploaded files (presentations), one folder per meeting,
 	// deleted when the meeting ends.
 	DataDir string `name:"data-dir" json:"data_dir"`
-	// LogDir, when set, receives the server log as JSON lines, one file per
-	// day, besides stderr.
-	LogDir string `name:"log-dir" json:"log_dir"`
-	// LogLevel is debug, info, warn or error.
-	LogLevel string `name:"log-level" json:"log_level"`
+	// LogSettings: the server log, its directory and retention (config_logs.go).
+	LogSettings
 	// SIPAddr is the listen address of the SIP gateway; empty: no dial-in.
 	SIPAddr string `name:"sip-addr" json:"sip_addr"`
 	// SIPTrunks are the networks of the operator's SIP trunk (comma-separated
@@ -138,7 +135,7 @@ func Defaults() Config {
 		HTTPMaxConns:      10000,
 		VideoProviders:    "file,youtube,vimeo",
 		DataDir:           defaultDataDir(),
-		LogLevel:          "info",
+		LogSettings:       defaultLogSettings(),
 		ReconnectGrace:    time.Minute,
 		StoreTTL:          10 * time.Minute,
 		Demo:              true,
@@ -233,8 +230,6 @@ var fieldHelp = map[string]string{
 	"secret":               "BigBlueButton API shared secret (generated when empty)",
 	"redis-url":            "Redis URL; empty: embedded in-memory store",
 	"data-dir":             "directory for uploaded files",
-	"log-dir":              "directory for the server log (JSON lines)",
-	"log-level":            "debug, info, warn or error",
 	"sip-addr":             "SIP gateway listen address; empty: no dial-in",
 	"sip-trunks":           "SIP trunk networks allowed to call (comma-separated CIDRs)",
 	"sip-user":             "SIP digest user for calls from outside the trunks",
@@ -356,11 +351,7 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		bad("data-dir", "must not be empty")
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("log-level", "%q is not debug, info, warn or error", c.LogLevel)
-	}
+	c.LogSettings.validate(bad)
 	if c.SIPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.SIPAddr); err != nil {
 			bad("sip-addr", "%q is not host:port", c.SIPAddr)
