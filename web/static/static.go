@@ -7,9 +7,10 @@ package static
 
 import "embed"
 
-// FS holds index.html, favicon.svg, css/, js/, vendor/ and i18n/ (the
+// FS holds index.html, video.html (the external video's player frame),
+// favicon.svg, css/, js/, vendor/ and i18n/ (the
 // translation catalogues, one JSON file per language, which the server's
 // own pages use too) at its root.
 //
-//go:embed index.html favicon.svg css js i18n vendor
+//go:embed index.html video.html favicon.svg css js i18n vendor
 var FS embed.FS

@@ -15,6 +15,10 @@ import { Stage } from './ui/stage.js';
 import { Presentation } from './ui/presentation.js';
 import { DeviceCheck } from './ui/devicecheck.js';
 import { renderEnded } from './ui/ended.js';
+import { Notes } from './ui/notes.js';
+import { Polls } from './ui/polls.js';
+import { Timer } from './ui/timer.js';
+import { Video } from './ui/video.js';
 import { chime } from './ui/sound.js';
 
 /**
@@ -107,6 +111,7 @@ function start() {
   });
   layout.onTab = (tab) => {
     if (tab === 'chat') chat.seen();
+    if (tab === 'polls') polls.seen();
   };
   const people = new People(store, {
     message: (p) => {
@@ -127,6 +132,15 @@ function start() {
     explain,
   });
   const stage = new Stage(store, { onLayer: (id, w, h) => media.layer(id, w, h).catch(() => {}) });
+  // Lesson tools: polls, shared notes, the timer, the external video.
+  const closeMenu = () => {
+    $('more').hidden = true;
+    $('more-toggle').setAttribute('aria-expanded', 'false');
+  };
+  new Notes(store, conn, { explain });
+  const polls = new Polls(store, conn, { explain, visible: () => layout.visible('polls'), attention: (text) => toast(text) });
+  new Timer(store, conn, { explain, toast, closeMenu });
+  new Video(store, conn, { explain, closeMenu, changed: () => stage.layout() });
   new Presentation(store, { conn, explain });
   const check = new DeviceCheck(store, {
     media,

@@ -16,7 +16,7 @@
  * @typedef {{emoji: string}} ReactionSend
  * @typedef {{id: string, emoji: string}} Reaction
  * @typedef {{id: string, from: string, fromName: string, fromRole?: Role,
- *   to?: string, text: string, time: string}} ChatMessage
+ *   to?: string, text: string, time: string, system?: boolean}} ChatMessage
  * @typedef {{disableCam?: boolean, disableMic?: boolean, disablePrivChat?: boolean,
  *   disablePublicChat?: boolean, disableNotes?: boolean, hideUserList?: boolean,
  *   webcamsOnlyForModerator?: boolean, lockOnJoin?: boolean}} LockSettings

@@ -318,6 +318,86 @@ test('two typing at the same place keep their words whole', () => {
   assert.ok(server.text.includes('alpha') && server.text.includes('beta'), server.text);
 });
 
+// Two type a word each, character by character at their caret, starting
+// at the same place; messages arrive in a random order. Every keystroke
+// is kept, in each one's order. (Their words may interleave where an
+// operation in flight meets another's at the same place: the server puts
+// the one it applied first first.)
+function typeTogether(seed, words, start) {
+  const r = rng(seed);
+  const server = new Server();
+  server.text = start;
+  let clock = 0;
+  const n = words.length;
+  const up = words.map(() => []);
+  const down = words.map(() => []);
+  const clients = words.map((_, i) => new NotesClient({
+    send: (rev, op) => up[i].push({ rev, op }), minInterval: 100, now: () => clock,
+    setTimer: () => 0, clearTimer: () => {},
+  }));
+  for (const c of clients) c.reset(0, start);
+  const caret = words.map(() => start.length);
+  const typed = words.map(() => 0);
+  const deliver = (i) => {
+    const m = down[i].shift();
+    if (!m) return false;
+    if (m.ack) assert.ok(clients[i].ack(m.ack));
+    else {
+      const applied = clients[i].remote(m.rev, m.op);
+      assert.notEqual(applied, null);
+      caret[i] = transformIndex(caret[i], applied);
+    }
+    return true;
+  };
+  const serve = (i) => {
+    const m = up[i].shift();
+    if (!m) return false;
+    const o = server.edit(m.rev, m.op);
+    for (let j = 0; j < n; j++) down[j].push(j === i ? { ack: server.rev } : { rev: server.rev, op: o });
+    return true;
+  };
+  for (let k = 0; k < 2000 && typed.some((x, i) => x < words[i].length); k++) {
+    clock += Math.floor(r() * 60);
+    const i = Math.floor(r() * n);
+    const d = r();
+    if (d < 0.4 && typed[i] < words[i].length) {
+      const c = clients[i];
+      c.local(fromEdits(c.text.length, [{ at: caret[i], ins: words[i][typed[i]] }]), { undo: 'group' });
+      caret[i]++;
+      typed[i]++;
+    } else if (d < 0.7) serve(i);
+    else if (d < 0.95) deliver(i);
+    else clients[i].flush();
+  }
+  for (let round = 0; round < 1000; round++) {
+    clock += 200;
+    let moved = false;
+    for (let i = 0; i < n; i++) {
+      clients[i].flush();
+      moved = serve(i) || moved;
+      moved = deliver(i) || moved;
+    }
+    if (!moved) break;
+  }
+  for (const c of clients) assert.equal(c.text, server.text);
+  return server.text;
+}
+
+const isSubsequence = (w, text) => {
+  let i = 0;
+  for (const ch of text) if (i < w.length && ch === w[i]) i++;
+  return i === w.length;
+};
+
+test('two or three typing at the same place: every keystroke kept, in order', () => {
+  for (let seed = 1; seed <= 500; seed++) {
+    const words = seed % 3 === 0 ? ['alpha ', 'bravo ', 'charlie '] : ['alpha bravo charlie ', 'delta echo foxtrot '];
+    const text = typeTogether(seed, words, seed % 2 ? '' : 'Start: ');
+    assert.equal(text.length, words.join('').length + (seed % 2 ? 0 : 7), text);
+    for (const w of words) assert.ok(isSubsequence(w, text), `seed ${seed}: ${JSON.stringify(text)} lacks ${JSON.stringify(w)}`);
+  }
+});
+
 test('undo and redo of one\'s own edit, over another\'s edit', () => {
   const c = new NotesClient({ send: () => {}, minInterval: 0 });
   c.reset(0, 'Hello');

@@ -28,7 +28,7 @@ export function chatText(lines, title) {
   const out = [title, ''];
   for (const m of lines) {
     if (m.to) continue;
-    out.push(`[${formatClock(m.time)}] ${m.fromName || t('chat.anonymous')}: ${m.text}`);
+    out.push(`[${formatClock(m.time)}] ${m.system ? t('chat.system') : m.fromName || t('chat.anonymous')}: ${m.text}`);
   }
   return out.join('\n') + '\n';
 }
@@ -194,6 +194,14 @@ export class Chat {
 
   /** @private @param {ChatMessage} m @param {string} selfId */
   line(m, selfId) {
+    if (m.system) {
+      // A line of the meeting itself (a poll's result).
+      return h('li', { class: 'line system from-meeting', 'data-id': m.id },
+        h('span', { class: 'meta' },
+          h('span', { class: 'from', text: t('chat.system') }),
+          h('time', { datetime: m.time, text: formatClock(m.time) })),
+        h('span', { class: 'text', text: m.text }));
+    }
     const mine = m.from === selfId;
     return h('li', { class: 'line' + (m.to ? ' is-private' : '') + (mine ? ' mine' : ''), 'data-id': m.id },
       h('span', { class: 'meta' },

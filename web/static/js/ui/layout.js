@@ -8,8 +8,11 @@ import { t, formatDuration, LANGUAGES, language } from '../i18n.js';
 
 /**
  * @typedef {import('../store.js').Store} Store
- * @typedef {'people'|'chat'} Tab
+ * @typedef {'people'|'chat'|'notes'|'polls'} Tab
  */
+
+/** The side panel's tabs in their order. @type {Tab[]} */
+export const TABS = ['people', 'chat', 'notes', 'polls'];
 
 /** Shows exactly one view; the room's frame shows only in the room. @param {import('../store.js').View} name */
 export function showView(name) {
@@ -55,23 +58,24 @@ export class Layout {
 
   /** @private */
   bindTabs() {
-    const tabs = /** @type {HTMLElement[]} */ ([$('tab-people'), $('tab-chat')]);
-    for (const tab of tabs) {
-      tab.addEventListener('click', () => this.select(tab.id === 'tab-chat' ? 'chat' : 'people'));
+    TABS.forEach((name, i) => {
+      const tab = /** @type {HTMLElement} */ ($('tab-' + name));
+      tab.addEventListener('click', () => this.select(name));
       tab.addEventListener('keydown', (/** @type {KeyboardEvent} */ ev) => {
-        if (ev.key !== 'ArrowRight' && ev.key !== 'ArrowLeft' && ev.key !== 'Home' && ev.key !== 'End') return;
+        const n = TABS.length;
+        const to = { ArrowRight: (i + 1) % n, ArrowLeft: (i + n - 1) % n, Home: 0, End: n - 1 }[ev.key];
+        if (to === undefined) return;
         ev.preventDefault();
-        const next = tab.id === 'tab-chat' ? 'people' : 'chat';
-        this.select(next);
-        $('tab-' + next).focus();
+        this.select(TABS[to]);
+        $('tab-' + TABS[to]).focus();
       });
-    }
+    });
   }
 
   /** Shows a tab of the side panel (and opens the drawer on phones). @param {Tab} tab @param {boolean} [open] */
   select(tab, open = false) {
     this.tab = tab;
-    for (const name of ['people', 'chat']) {
+    for (const name of TABS) {
       const on = name === tab;
       const btn = $('tab-' + name);
       btn.setAttribute('aria-selected', String(on));
@@ -84,7 +88,12 @@ export class Layout {
 
   /** Whether the chat is what one sees now. */
   chatVisible() {
-    return this.tab === 'chat' && (!this.phone.matches || $('side').classList.contains('open'));
+    return this.visible('chat');
+  }
+
+  /** Whether a tab is what one sees now. @param {Tab} tab */
+  visible(tab) {
+    return this.tab === tab && (!this.phone.matches || $('side').classList.contains('open'));
   }
 
   /** @private */
