@@ -275,7 +275,7 @@ func (m *Manager) create(ctx context.Context, s Settings, parent string) (mt *Me
 	for _, f := range starts {
 		f(mt.Key)
 	}
-	m.log.Info("meeting created", "meeting", mt.Key, "parent", parent)
+	m.log.Info("meeting created", "meeting", mt.Key, "parent", parent, "meeting_id", mt.MeetingID)
 	cp := *mt
 	return &cp, false, nil
 }

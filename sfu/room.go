@@ -38,7 +38,7 @@ type Room struct {
 }
 
 func newRoom(s *SFU, key string) *Room {
-	r := &Room{sfu: s, key: key, log: s.log.With("room", key),
+	r := &Room{sfu: s, key: key, log: s.log.With("meeting", key),
 		peers: map[string]*Peer{}, tracks: map[string]*upTrack{},
 		quit: make(chan struct{}), done: make(chan struct{})}
 	go r.speakerLoop()

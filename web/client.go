@@ -70,6 +70,12 @@ func (s *server) serveClient(c *gin.Context) {
 			s.page(w, r, sess, http.StatusServiceUnavailable, "unavailable")
 			return
 		}
+		// The join line (every connect and reconnect): who, from where,
+		// with which browser. Personal data under the keys of
+		// logs.Personal: the log directory only, never stderr.
+		s.log.Info("participant connecting", "meeting", sess.MeetingKey, "participant", sess.Identity.ParticipantID,
+			"user_id", sess.Identity.UserID, "name", sess.Identity.Name,
+			"ip", clientIP(r, s.o.TrustedProxies), "user_agent", r.UserAgent())
 		s.o.WS.ServeWS(w, r, sess)
 	case strings.HasPrefix(rest, "/avatar/"):
 		s.serveAvatar(w, r, sess, strings.TrimPrefix(rest, "/avatar/"))
