@@ -129,7 +129,20 @@ func stroke(x0, y float64) [][2]float64 {
 	return pts
 }
 
-// catalogue returns a string of a client catalogue.
+// fetched fetches the href of a link on the page with the page's
+// session and says "<status> <content type> <first 4 bytes>".
+func (p *tab) fetched(sel string) string {
+	p.t.Helper()
+	ctx, cancel := contextFor(p)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`fetch(document.querySelector(%q).href).then(async r => r.status + ' ' + r.headers.get('content-type') + ' ' + (await r.text()).slice(0, 4))`, sel), chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("%s: fetch %s: %v", p.name, sel, err)
+	}
+	return s
+}
+
+// catalogueText returns a string of a client catalogue.
 func catalogueText(t *testing.T, lang, key string) string {
 	t.Helper()
 	b, err := static.FS.ReadFile("i18n/" + lang + ".json")
@@ -264,6 +277,22 @@ func TestPresentationInTheBrowser(t *testing.T) {
 	viewer.click("undo", "#wb-undo")
 	for _, p := range []*tab{viewer, mod} {
 		p.waitFor("the viewer's stroke gone", shapes("pen", viewerID)+` === 0 && `+shapes("pen", "")+` === 1 && `+shapes("rect", "")+` === 1`)
+	}
+
+	// The presenter lets everyone download the original; the moderator
+	// downloads the document with its drawings as a PDF.
+	if viewer.eval(visible("#pres-download")) {
+		t.Error("the viewer may download the original before the presenter allows it")
+	}
+	mod.click("open the documents", "#pres-docs")
+	mod.click("allow the download", `#pres-doc-list .pres-doc.is-current input[data-action="download"]`)
+	viewer.waitFor("the download of the original", visible("#pres-download"))
+	if got := viewer.fetched("#pres-download"); got != "200 application/octet-stream %PDF" {
+		t.Errorf("the viewer's download of the original: %q", got)
+	}
+	mod.click("close the dialog", "#pres-dialog-close")
+	if got := mod.fetched("#pres-export"); got != "200 application/pdf %PDF" {
+		t.Errorf("the export with drawings: %q", got)
 	}
 
 	// Someone who joins later lands on page 2 with its drawings.
