@@ -308,30 +308,33 @@ export class Stage {
     if (screens.length > 0 && !this.hadScreen) this.presChoice = '';
     this.hadScreen = screens.length > 0;
     const mode = stageMode({ presentation: st.presentationActive, screen: screens.length > 0, choice: this.presChoice });
-    const pres = mode === 'presentation';
+    // A shared external video (ui/video.js shows its slot) comes first:
+    // the presentation waits behind it; screens and cameras make the strip.
+    const video = !$('stage-video').hidden;
+    const pres = !video && mode === 'presentation';
     const toggle = $('pres-toggle');
     toggle.hidden = !st.presentation;
     toggle.setAttribute('aria-pressed', String(pres));
     this.presentation.hidden = !pres;
     this.root.classList.toggle('has-presentation', pres);
     /** @type {Tile[]} */
-    let main = pres ? [] : screens;
-    if (pres) cams = [...screens, ...cams]; // a screen share joins the strip
-    if (!pres && main.length === 0 && cams.length > 1 && (this.pinned || this.speakerMode)) {
+    let main = pres || video ? [] : screens;
+    if (pres || video) cams = [...screens, ...cams]; // a screen share joins the strip
+    if (!pres && !video && main.length === 0 && cams.length > 1 && (this.pinned || this.speakerMode)) {
       const focus = cams.find((x) => x.pid === this.pinned)
         || [...cams].filter((x) => !x.self).sort((a, b) => spoke(b) - spoke(a))[0] || cams[0];
       main = [focus];
       cams = cams.filter((x) => x !== focus);
     }
-    const strip = main.length > 0 || (pres && cams.length > 0);
-    this.root.classList.toggle('has-main', main.length > 0 || pres);
+    const strip = main.length > 0 || ((pres || video) && cams.length > 0);
+    this.root.classList.toggle('has-main', main.length > 0 || pres || video);
     this.main.hidden = main.length === 0;
     for (const x of main) if (x.el.parentElement !== this.main) this.main.append(x.el);
     for (const x of this.main.children) if (!main.some((m) => m.el === x)) x.remove();
     const wide = this.root.clientWidth > this.root.clientHeight * 1.2;
     this.root.classList.toggle('strip-side', strip && wide);
     this.root.classList.toggle('strip-bottom', strip && !wide);
-    $('stage-empty').hidden = all.length > 0 || pres;
+    $('stage-empty').hidden = all.length > 0 || pres || video;
     $('stage-empty-text').textContent = t('stage.empty');
     // Order: pinned first, then (when not all fit) who spoke last.
     cams.sort((a, b) => {
