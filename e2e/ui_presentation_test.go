@@ -241,6 +241,12 @@ func TestPresentationInTheBrowser(t *testing.T) {
 	viewer.waitFor("page 2, green", pagePixel(2, pageColors[1])+` && document.querySelector('#pres-pageinfo').textContent === 'Page 2 of 3'`)
 	mod.waitFor("page 2 for the presenter", pagePixel(2, pageColors[1]))
 
+	// The presenter zooms in; everyone follows; back to the whole page.
+	mod.click("zoom in", "#pres-zoom-in")
+	viewer.waitFor("the zoomed page", `document.querySelector('#pres-canvas').style.transform.startsWith('scale(1.25)')`)
+	mod.click("the whole page", "#pres-zoom-fit")
+	viewer.waitFor("the whole page", `document.querySelector('#pres-canvas').style.transform.startsWith('scale(1)')`)
+
 	// The presenter draws a stroke, a rectangle and a text.
 	mod.waitFor("the whiteboard tools", visible("#wb-tools")+" && "+pressed(`#wb-tools [data-tool="pen"]`, true))
 	mod.drag("draw a stroke", stroke(0.1, 0.3)...)
@@ -278,6 +284,9 @@ func TestPresentationInTheBrowser(t *testing.T) {
 	for _, p := range []*tab{viewer, mod} {
 		p.waitFor("the viewer's stroke gone", shapes("pen", viewerID)+` === 0 && `+shapes("pen", "")+` === 1 && `+shapes("rect", "")+` === 1`)
 	}
+	// The server's refusal of another undo is said on the stage.
+	viewer.click("undo again", "#wb-undo")
+	viewer.waitFor("nothing to undo", visible("#pres-status")+` && document.querySelector('#pres-status').textContent === 'Nothing to undo.'`)
 
 	// The presenter lets everyone download the original; the moderator
 	// downloads the document with its drawings as a PDF.
@@ -301,6 +310,17 @@ func TestPresentationInTheBrowser(t *testing.T) {
 	late.viewport(1280, 800, false)
 	late.enter()
 	late.waitFor("page 2 with the drawings", pagePixel(2, pageColors[1])+` && `+shapes("pen", "")+` === 1 && `+shapes("rect", "")+` === 1 && `+shapes("text", "")+` === 1`)
+
+	// The moderator makes the viewer the presenter: the page controls
+	// move to the viewer.
+	mod.click("the viewer's actions", fmt.Sprintf(`[data-focus-key="%s:menu"]`, viewerID))
+	mod.click("make the viewer presenter", fmt.Sprintf(`[data-focus-key="%s:presenter"]`, viewerID))
+	viewer.waitFor("the presenter's page controls", visible("#pres-next")+" && "+visible("#pres-docs")+" && "+visible(`#wb-tools [data-tool="pan"]`))
+	mod.waitFor("no page controls for the former presenter", `document.querySelector('#pres-next').hidden && document.querySelector('#wb-clear-all').hidden`)
+	viewer.click("next page", "#pres-next")
+	for _, p := range []*tab{mod, late} {
+		p.waitFor("page 3, blue", pagePixel(3, pageColors[2]))
+	}
 
 	// The end deletes every file of the meeting.
 	if len(meetingFiles(t, a.DataDir(), mt.Key)) == 0 {
