@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -263,6 +264,48 @@ func TestHTTPS(t *testing.T) {
 	}
 	if got := serial(); got != again.Leaf.SerialNumber.String() {
 		t.Errorf("after a broken renewal: %s", got)
+	}
+}
+
+// TestACMEWiring: with ACME the public URL takes the ACME name, the
+// account cache lives under the data directory, the redirect port hands
+// http-01 challenges to ACME and redirects the rest, and no certificate is
+// asked for a name that is not configured. (No CA is reachable here: the
+// one given answers nothing.)
+func TestACMEWiring(t *testing.T) {
+	ca := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "no CA here", 500) }))
+	defer ca.Close()
+	dataDir := t.TempDir()
+	a := startApp(t, func(c *Config) {
+		c.DataDir = dataDir
+		c.ACMEDomains = "meet.example.org"
+		c.ACMEDirectory = ca.URL + "/directory"
+		c.HTTPRedirectAddr = "127.0.0.1:0"
+	})
+	if !strings.HasPrefix(a.URL(), "https://meet.example.org:") {
+		t.Errorf("public URL %s, want the ACME name", a.URL())
+	}
+	if fi, err := os.Stat(filepath.Join(dataDir, "acme")); err != nil || !fi.IsDir() {
+		t.Errorf("no ACME cache under the data directory: %v", err)
+	}
+	plain := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+a.redirect.Addr+"/.well-known/acme-challenge/unknown-token", nil)
+	req.Host = "meet.example.org"
+	resp, err := plain.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("challenge path: %d, want ACME's 404 for an unknown token", resp.StatusCode)
+	}
+	resp, _ = fetch(t, plain, "http://"+a.redirect.Addr+"/bigbluebutton/api")
+	if resp.StatusCode != http.StatusMovedPermanently || !strings.HasPrefix(resp.Header.Get("Location"), "https://meet.example.org:") {
+		t.Errorf("redirect: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, err = tls.Dial("tcp", a.ln.Addr().String(), &tls.Config{ServerName: "other.example.org", InsecureSkipVerify: true}) //nolint:gosec
+	if err == nil {
+		t.Error("a handshake for a name not in AULA_ACME_DOMAINS succeeded")
 	}
 }
 

@@ -222,10 +222,10 @@ func (a *App) defaultPublicURL(addr net.Addr) string {
 	if err != nil {
 		return scheme + "://" + addr.String()
 	}
-	if ip := net.ParseIP(host); scheme == "https" && (ip == nil || ip.IsUnspecified()) {
-		if d := a.cfg.acmeDomains(); len(d) > 0 {
-			host = d[0]
-		} else if a.tls != nil && a.tls.files != nil {
+	if d := a.cfg.acmeDomains(); len(d) > 0 {
+		host = d[0] // the only name its certificates will have
+	} else if ip := net.ParseIP(host); scheme == "https" && (ip == nil || ip.IsUnspecified()) {
+		if a.tls != nil && a.tls.files != nil {
 			if leaf := a.tls.files.leaf(); leaf != nil && len(leaf.DNSNames) > 0 {
 				host = leaf.DNSNames[0]
 			}
