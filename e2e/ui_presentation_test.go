@@ -288,6 +288,20 @@ func TestPresentationInTheBrowser(t *testing.T) {
 	viewer.click("undo again", "#wb-undo")
 	viewer.waitFor("nothing to undo", visible("#pres-status")+` && document.querySelector('#pres-status').textContent === 'Nothing to undo.'`)
 
+	// Select and move: the presenter drags the rectangle by its edge.
+	mod.click("the select tool", `#wb-tools [data-tool="select"]`)
+	mod.drag("move the rectangle", [2]float64{0.55, 0.3}, [2]float64{0.5, 0.3}, [2]float64{0.45, 0.3})
+	viewer.waitFor("the rectangle moved", `Math.abs(parseFloat(document.querySelector('#wb-svg .wb-shapes [data-kind="rect"]').getAttribute('x')) - 450) < 3`)
+	// An ellipse, then the eraser across its edge.
+	mod.click("the ellipse tool", `#wb-tools [data-tool="ellipse"]`)
+	mod.drag("draw an ellipse", [2]float64{0.1, 0.75}, [2]float64{0.2, 0.85}, [2]float64{0.3, 0.95})
+	viewer.waitFor("the ellipse", shapes("ellipse", "")+` === 1`)
+	mod.click("the eraser", `#wb-tools [data-tool="eraser"]`)
+	mod.drag("erase the ellipse", [2]float64{0.08, 0.85}, [2]float64{0.1, 0.85}, [2]float64{0.12, 0.85})
+	for _, p := range []*tab{viewer, mod} {
+		p.waitFor("the ellipse erased, the rest kept", shapes("ellipse", "")+` === 0 && `+shapes("pen", "")+` === 1 && `+shapes("rect", "")+` === 1 && `+shapes("text", "")+` === 1`)
+	}
+
 	// The presenter lets everyone download the original; the moderator
 	// downloads the document with its drawings as a PDF.
 	if viewer.eval(visible("#pres-download")) {
