@@ -267,6 +267,7 @@ func TestPresentationInTheBrowser(t *testing.T) {
 	// Drawing for the viewer: granted in the dialog by the moderator.
 	mod.click("who may draw", "#pres-access")
 	mod.waitFor("the drawing rights dialog", visible("#wb-access-dialog")+fmt.Sprintf(` && document.querySelector('#wb-access-list input[value=%q]')`, viewerID))
+	mod.axe("the drawing rights dialog")
 	mod.click("tick the viewer", fmt.Sprintf(`#wb-access-list input[value=%q]`, viewerID))
 	mod.click("apply", "#wb-access-apply")
 	mod.waitFor("the dialog closed", `!document.querySelector('#wb-access-dialog').open`)
@@ -310,6 +311,7 @@ func TestPresentationInTheBrowser(t *testing.T) {
 	mod.click("open the documents", "#pres-docs")
 	mod.click("allow the download", `#pres-doc-list .pres-doc.is-current input[data-action="download"]`)
 	viewer.waitFor("the download of the original", visible("#pres-download"))
+	mod.axe("the documents dialog")
 	if got := viewer.fetched("#pres-download"); got != "200 application/octet-stream %PDF" {
 		t.Errorf("the viewer's download of the original: %q", got)
 	}

@@ -68,6 +68,7 @@ export class Presentation {
     this.state = null;
     /** @type {View|null} the presenter's view while panning, before the server confirms */
     this.localView = null;
+    this.localAt = 0;
     this.showThumbs = false;
     /** @type {{id: string, name: string}|null} the document this page uploaded last */
     this.uploaded = null;
@@ -107,8 +108,15 @@ export class Presentation {
       });
     });
     this.conn.on(ServerType.PRESENTATION_STATE, (s) => {
+      const prev = this.state;
       this.state = s;
-      this.localView = null;
+      // While the presenter pans, the echoes of views sent a moment ago
+      // must not pull the page back: the own view stands until the
+      // server confirms it, or for a second.
+      const lv = this.localView;
+      const same = !!prev && prev.current === s.current && prev.page === s.page;
+      const echo = !!lv && lv.zoom === s.zoom && lv.x === s.x && lv.y === s.y;
+      if (!lv || !same || echo || Date.now() - this.localAt > 1000) this.localView = null;
       this.changed();
       this.renderDocs();
     });
@@ -117,7 +125,7 @@ export class Presentation {
       this.renderDocs();
     });
     store.on('roster', () => {
-      if ($('wb-access-dialog').open) this.renderAccess(false);
+      if ($('wb-access-dialog').open) this.renderAccess(true);
     });
     if (typeof ResizeObserver === 'function') new ResizeObserver(() => this.layout()).observe(this.viewport);
   }
@@ -416,6 +424,7 @@ export class Presentation {
     if (!this.isPresenter() || !shownPage(this.state)) return;
     const c = clampView(v.zoom, v.x, v.y);
     this.localView = c;
+    this.localAt = Date.now();
     this.viewOut.push(c);
     if (done) this.viewOut.flush();
     this.render();
