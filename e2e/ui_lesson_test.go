@@ -377,6 +377,31 @@ func lessonNotes(t *testing.T, a *app.App, key string, mod, vie *tab) {
 	mod.eval(`(() => { const ta = document.querySelector('#notes-text'); ta.focus(); ta.setSelectionRange(0, 0); return true; })()`)
 	mod.click("heading", "#notes-heading")
 	same("the heading everywhere", func(s string) bool { return s == "# "+text })
+
+	// Locked for viewers: read-only with a notice, and open again.
+	lockNotes := func(on bool) {
+		mod.openTab("people")
+		mod.click("open the lock settings", "#lock-open")
+		mod.waitFor("the lock dialog", visible("#lock-dialog"))
+		mod.eval(fmt.Sprintf(`(document.querySelector('#lock-form [name=disableNotes]').checked = %t, true)`, on))
+		mod.click("apply", "#lock-apply")
+		mod.waitFor("the dialog closed", `!document.querySelector('#lock-dialog').open`)
+	}
+	lockNotes(true)
+	vie.waitFor("the notes read-only with a notice", visible("#notes-locked")+` && document.querySelector('#notes-text').readOnly && document.querySelector('#notes-bold').disabled`)
+	vie.click("into the locked notes", "#notes-text")
+	if err := vie.typeText("x"); err != nil {
+		t.Fatal(err)
+	}
+	if got := vie.jsString(`document.querySelector('#notes-text').value`); got != "# "+text {
+		t.Errorf("the viewer changed locked notes: %q", got)
+	}
+	if mod.eval(`document.querySelector('#notes-text').readOnly`) {
+		t.Error("the lock stops the moderator")
+	}
+	lockNotes(false)
+	vie.waitFor("the notes open again", `!document.querySelector('#notes-text').readOnly && document.querySelector('#notes-locked').hidden`)
+	mod.openTab("notes")
 }
 
 // subsequence reports whether the characters of w appear in text in order.
@@ -459,6 +484,8 @@ func lessonTimer(t *testing.T, mod, vie *tab) {
 	if vie.eval(`!document.querySelector('#timer-open').hidden`) {
 		t.Error("a viewer may set the timer")
 	}
+	// Count the viewer's sounds.
+	vie.eval(`(window.__chimes = 0, (() => { const O = AudioContext.prototype.createOscillator; AudioContext.prototype.createOscillator = function () { window.__chimes++; return O.call(this); }; })(), true)`)
 	mod.openMore("timer-open")
 	mod.waitFor("the timer dialog", visible("#timer-dialog"))
 	mod.shot("timer-dialog")
@@ -471,7 +498,8 @@ func lessonTimer(t *testing.T, mod, vie *tab) {
 	first := vie.text("#lesson-timer-value")
 	vie.shot("timer-viewer")
 	vie.waitFor("the countdown counting", fmt.Sprintf(`document.querySelector('#lesson-timer-value').textContent !== %q`, first))
-	vie.waitFor("the countdown at zero", `document.querySelector('#lesson-timer-value').textContent === '0:00' && document.querySelector('#lesson-timer').classList.contains('done')`)
+	vie.waitFor("the countdown at zero, with a sound and a notice", `document.querySelector('#lesson-timer-value').textContent === '0:00' && document.querySelector('#lesson-timer').classList.contains('done')`+
+		` && window.__chimes > 0 && [...document.querySelectorAll('#toasts .toast')].some(e => e.textContent === 'Time is up.')`)
 	mod.waitFor("the countdown at zero for the moderator", `document.querySelector('#lesson-timer-value').textContent === '0:00'`)
 }
 
