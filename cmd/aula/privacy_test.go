@@ -220,8 +220,8 @@ func TestPrivacyConfiguration(t *testing.T) {
 }
 
 // The commands work while the server writes: the real logger appends from
-// several goroutines while erase, hold, release and purge rewrite the
-// directory; every line the server wrote that no command was to remove is
+// several goroutines while find, export, holds, erase, hold, release and
+// purge read and rewrite the directory; every line the server wrote that no command was to remove is
 // there once and whole.
 func TestPrivacyWhileServerWrites(t *testing.T) {
 	dir := preparedLog(t)
@@ -229,11 +229,21 @@ func TestPrivacyWhileServerWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The writers go on until the commands have had their rounds (or a
+	// cap of lines, so a slow machine does not grow the files without end).
 	var wg sync.WaitGroup
-	const writers, lines = 3, 1500
+	const writers, maxLines, rounds = 3, 3000, 5
+	written := make([]int, writers)
+	enough := make(chan struct{})
 	for w := range writers {
 		wg.Go(func() {
-			for i := range lines {
+			for i := range maxLines {
+				select {
+				case <-enough:
+					return
+				default:
+				}
+				written[w] = i + 1
 				if i%5 == 0 {
 					log.Info("participant connecting", "meeting", "k-new", "participant", fmt.Sprint("x", w, i), "user_id", "moodle-42", "seq", fmt.Sprint(w, "-", i))
 				} else {
@@ -242,22 +252,20 @@ func TestPrivacyWhileServerWrites(t *testing.T) {
 			}
 		})
 	}
-	writing := make(chan struct{})
-	go func() { wg.Wait(); close(writing) }()
-	rounds := 0
-	for running := true; running; rounds++ {
-		select {
-		case <-writing:
-			running = false
-		default:
-		}
+	for range rounds {
 		out := mustAula(t, "privacy", "hold", "-log-dir", dir, "-user-id", "nobody", "-reason", "r", "-by", "b")
 		id := regexp.MustCompile(`h-[0-9a-f]+`).FindString(out)
 		mustAula(t, "privacy", "erase", "-log-dir", dir, "-user-id", "moodle-42")
 		mustAula(t, "privacy", "find", "-log-dir", dir, "-name", "Vera Schulz")
+		if out := mustAula(t, "privacy", "export", "-log-dir", dir, "-meeting", "course-8", "-o", "-"); !json.Valid([]byte(out)) {
+			t.Fatalf("export while writing is no JSON:\n%s", out)
+		}
+		mustAula(t, "privacy", "holds", "-log-dir", dir)
 		mustAula(t, "logs", "purge", "-log-dir", dir)
 		mustAula(t, "privacy", "release", "-log-dir", dir, id)
 	}
+	close(enough)
+	wg.Wait()
 	mustAula(t, "privacy", "erase", "-log-dir", dir, "-user-id", "moodle-42")
 	closer.Close()
 	all := readLogDir(t, dir)
@@ -273,12 +281,14 @@ func TestPrivacyWhileServerWrites(t *testing.T) {
 			seen[m[1]]++
 		}
 	}
+	total := 0
 	for w := range writers {
-		for i := range lines {
+		total += written[w]
+		for i := range written[w] {
 			if n := seen[fmt.Sprint(w, "-", i)]; i%5 != 0 && n != 1 {
 				t.Errorf("server line %d-%d is there %d times", w, i, n)
 			}
 		}
 	}
-	t.Logf("%d rounds of commands while %d lines were written", rounds, writers*lines)
+	t.Logf("%d rounds of commands while %d lines were written", rounds, total)
 }
