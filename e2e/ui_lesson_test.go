@@ -244,6 +244,16 @@ func TestLessonToolsInTheBrowser(t *testing.T) {
 	vie.openTab("notes")
 	vie.axe("the notes tab with a shared video")
 
+	// On a phone: the video on the stage, the tabs in the drawer.
+	vie.viewport(390, 844, true)
+	vie.checkLayout("a phone with the shared video", false)
+	vie.openTab("polls")
+	vie.checkLayout("a phone with the polls in the drawer", false)
+	vie.shot("phone-polls")
+	vie.axe("the polls in the drawer on a phone, with a shared video")
+	vie.openTab("notes")
+	vie.shot("phone-notes")
+
 	for p, l := range logs {
 		if n := checkOrigins(t, p.name, l, aula, videoOrigin, before[p]); n == 0 {
 			t.Errorf("%s: no request to the video's origin: the video did not load from there", p.name)
