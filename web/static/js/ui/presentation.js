@@ -69,6 +69,9 @@ export class Presentation {
     /** @type {View|null} the presenter's view while panning, before the server confirms */
     this.localView = null;
     this.localAt = 0;
+    /** @type {{doc: string, page: number}|null} the page the presenter asked for last */
+    this.asked = null;
+    this.turnedAt = 0;
     this.showThumbs = false;
     /** @type {{id: string, name: string}|null} the document this page uploaded last */
     this.uploaded = null;
@@ -117,6 +120,8 @@ export class Presentation {
       const same = !!prev && prev.current === s.current && prev.page === s.page;
       const echo = !!lv && lv.zoom === s.zoom && lv.x === s.x && lv.y === s.y;
       if (!lv || !same || echo || Date.now() - this.localAt > 1000) this.localView = null;
+      const sp = shownPage(s);
+      if (this.asked && sp && sp.doc.id === this.asked.doc && sp.page === this.asked.page) this.asked = null;
       this.changed();
       this.renderDocs();
     });
@@ -391,21 +396,32 @@ export class Presentation {
     const f = keys[ev.key];
     if (!f) return;
     ev.preventDefault();
+    // A held key turns about five pages a second (the server's budget
+    // for the presentation is ten messages a second).
+    if (ev.repeat && Date.now() - this.turnedAt < 200) return;
     f();
   }
 
   /** @private @param {number} d */
   step(d) {
     const sp = shownPage(this.state);
-    if (sp) this.turn(sp.page + d);
+    // Quick presses count from the page asked for, not yet shown.
+    const from = this.asked && this.asked.doc === (sp && sp.doc.id) && Date.now() - this.turnedAt < 2000 ? this.asked.page : sp && sp.page;
+    if (sp && from) this.turn(from + d);
   }
 
   /** Turns to a page of the shown document (presenter). @param {number} page */
   turn(page) {
     const sp = shownPage(this.state);
-    if (!sp || !this.isPresenter() || !sp.doc.pages || page < 1 || page > sp.doc.pages.length || page === sp.page) return;
+    if (!sp || !this.isPresenter() || !sp.doc.pages || page < 1 || page > sp.doc.pages.length) return;
+    if (page === sp.page && !this.asked) return;
     this.viewOut.cancel();
-    this.conn.request(ClientType.PRESENTATION_PAGE, { page }).catch((e) => this.say(this.explain(e), true));
+    this.asked = { doc: sp.doc.id, page };
+    this.turnedAt = Date.now();
+    this.conn.request(ClientType.PRESENTATION_PAGE, { page }).catch((e) => {
+      this.asked = null;
+      this.say(this.explain(e), true);
+    });
   }
 
   /** @private @param {number} factor */
