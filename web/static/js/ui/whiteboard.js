@@ -617,6 +617,9 @@ export class Whiteboard {
           this.commit(g.page, done);
           g.shape = { ...done, id: newShapeID(), points: [done.points[done.points.length - 1]] };
         }
+        // Each wb.drawing carries the whole stroke so far: a long one goes
+        // out less often, so what everyone receives stays small.
+        this.drawingOut.ms = 60 + Math.floor(g.shape.points.length / 8);
         this.drawingOut.push({ page: g.page.ref, shape: { ...g.shape, points: [...g.shape.points] } });
         break;
       }
