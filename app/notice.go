@@ -3,22 +3,12 @@ package app
 import (
 	"net"
 	"net/url"
-	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"aula/notice"
 	"aula/room"
 	"aula/web"
-)
-
-// The retention periods the notice states when the configuration has no
-// setting for them: those REQUIREMENTS.md promises (conference entries
-// four weeks after the conference ended, access lines seven days).
-const (
-	noticeLogRetention       = 28 * 24 * time.Hour
-	noticeAccessLogRetention = 7 * 24 * time.Hour
 )
 
 // How the dial-in gateway names callers in a room (dialin/privacy.go:
@@ -45,7 +35,8 @@ func NoticeFacts(cfg Config) notice.Facts {
 		f.Store, f.RedisLocal = notice.StoreRedis, redisLocal(cfg.RedisURL)
 	}
 	if f.LogFiles {
-		f.ConferenceLogRetention, f.AccessLogRetention = logRetention(cfg)
+		// The periods the purge obeys (package logs, started by NewLogger).
+		f.ConferenceLogRetention, f.AccessLogRetention = cfg.LogRetention, cfg.AccessLogRetention
 	}
 	if f.DialIn {
 		f.DialNumber = strings.TrimSpace(cfg.DialNumber)
@@ -56,29 +47,6 @@ func NoticeFacts(cfg Config) notice.Facts {
 		f.Video = noticeVideo(p)
 	}
 	return f
-}
-
-// logRetention is how long the server log keeps a conference's entries
-// and access lines: the settings AULA_LOG_RETENTION and
-// AULA_ACCESS_LOG_RETENTION, which the purge obeys, or the promised
-// periods where a setting does not exist. The settings are found by name
-// through each, as Load finds them, because they are being added in
-// their own file (config_logs.go) alongside this one.
-func logRetention(cfg Config) (conference, access time.Duration) {
-	conference, access = noticeLogRetention, noticeAccessLogRetention
-	each(&cfg, func(name string, v reflect.Value, _ string) {
-		d, ok := v.Interface().(time.Duration)
-		if !ok || d <= 0 {
-			return
-		}
-		switch name {
-		case "log-retention":
-			conference = d
-		case "access-log-retention":
-			access = d
-		}
-	})
-	return conference, access
 }
 
 // noticeVideo lists what a presenter can really share under p: room's

@@ -88,3 +88,6 @@ func splitLang(args []string) (lang string, rest []string, err error) {
 	}
 	return lang, rest, nil
 }
+
+// The notice is "aula privacy notice" (privacy.go dispatches it).
+func init() { privacyNotice = runNotice }
