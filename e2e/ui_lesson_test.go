@@ -412,6 +412,31 @@ func lessonNotes(t *testing.T, a *app.App, key string, mod, vie *tab) {
 	lockNotes(false)
 	vie.waitFor("the notes open again", `!document.querySelector('#notes-text').readOnly && document.querySelector('#notes-locked').hidden`)
 	mod.openTab("notes")
+
+	// Copied onto a new whiteboard page, as text shapes.
+	if vie.eval(visible("#notes-board")) {
+		t.Error("a viewer may copy the notes to the whiteboard")
+	}
+	mod.click("copy to the whiteboard", "#notes-board")
+	first := strings.Fields(text)[0]
+	testenv.Eventually(t, stepWait, "the notes on a new whiteboard page", func() bool {
+		docs, err := a.Manager().PresentationDocs(key)
+		if err != nil {
+			return false
+		}
+		for _, d := range docs {
+			if d.ID != room.BlankDeck || d.Page < 2 {
+				continue
+			}
+			shapes, _ := a.Manager().Shapes(key, room.PageRef{Doc: d.ID, Page: d.Page})
+			for _, s := range shapes {
+				if s.Kind == room.ShapeText && strings.Contains(s.Text, first) {
+					return true
+				}
+			}
+		}
+		return false
+	})
 }
 
 // subsequence reports whether the characters of w appear in text in order.

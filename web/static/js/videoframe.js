@@ -320,6 +320,7 @@ window.addEventListener('message', (ev) => {
   if (!d || d.aula !== 'video') return;
   if (d.type === 'load' && !player) {
     if (d.title) document.title = d.title;
+    if (typeof d.lang === 'string' && /^[a-z]{2,3}(-[A-Za-z0-9]+)*$/.test(d.lang)) document.documentElement.lang = d.lang;
     muted = !!d.muted;
     if (d.provider === 'file') player = filePlayer(d.embed);
     else if (d.provider === 'youtube') player = youtubePlayer(d.embed, d.origin, d.title || '');

@@ -194,7 +194,7 @@ export class Video {
       this.ready = true;
       f.contentWindow.postMessage({
         aula: 'video', type: 'load', provider: this.v.provider, embed: this.v.embed, origin: this.v.origin,
-        title: t('video.frameTitle'), muted: this.muted,
+        title: t('video.frameTitle'), lang: document.documentElement.lang, muted: this.muted,
       }, location.origin);
       this.post();
     } else if (d.type === 'status') {
