@@ -45,19 +45,21 @@ export function fitGrid(W, H, n) {
 }
 
 /**
- * What the stage shows, in order of precedence. A screen share comes
- * before the presentation (as in BigBlueButton, where a screen share
+ * What the stage shows, in order of precedence. A shared external video
+ * (ui/video.js) comes first. A screen share comes before the presentation (as in BigBlueButton, where a screen share
  * takes the presentation's place while it runs), unless this person
  * chose the presentation with the stage's button; with neither, the
  * cameras fill the stage. With a screen share or the presentation on
  * the stage, the cameras make a strip.
- * @param {{presentation: boolean, screen: boolean, choice: ''|'presentation'|'other'}} s
- *   presentation: the presentation has something to show; screen: a
- *   screen is shared; choice: this person's choice with the stage's
- *   presentation button ('' when they made none)
- * @returns {'presentation'|'screen'|'cameras'}
+ * @param {{video?: boolean, presentation: boolean, screen: boolean, choice: ''|'presentation'|'other'}} s
+ *   video: an external video is shared; presentation: the presentation
+ *   has something to show; screen: a screen is shared; choice: this
+ *   person's choice with the stage's presentation button ('' when they
+ *   made none)
+ * @returns {'video'|'presentation'|'screen'|'cameras'}
  */
 export function stageMode(s) {
+  if (s.video) return 'video';
   if (s.choice === 'presentation') return 'presentation';
   if (s.screen) return 'screen';
   if (s.presentation && s.choice !== 'other') return 'presentation';
@@ -307,11 +309,11 @@ export class Stage {
     // A screen share that starts shows, whatever was chosen before.
     if (screens.length > 0 && !this.hadScreen) this.presChoice = '';
     this.hadScreen = screens.length > 0;
-    const mode = stageMode({ presentation: st.presentationActive, screen: screens.length > 0, choice: this.presChoice });
     // A shared external video (ui/video.js shows its slot) comes first:
     // the presentation waits behind it; screens and cameras make the strip.
-    const video = !$('stage-video').hidden;
-    const pres = !video && mode === 'presentation';
+    const mode = stageMode({ video: !$('stage-video').hidden, presentation: st.presentationActive, screen: screens.length > 0, choice: this.presChoice });
+    const video = mode === 'video';
+    const pres = mode === 'presentation';
     const toggle = $('pres-toggle');
     toggle.hidden = !st.presentation;
     toggle.setAttribute('aria-pressed', String(pres));
