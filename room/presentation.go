@@ -203,6 +203,7 @@ func (p *presentation) Command(tx *Tx, actor *Participant, cmd any) (any, error)
 			return nil, fmt.Errorf("%w: the document is not ready", ErrInvalid)
 		}
 		p.Current, p.Zoom, p.X, p.Y = d.ID, 1, 0, 0
+		p.ShowFirst = nil // the presenter chose; nothing converting takes over
 	case TurnPage:
 		d := p.current()
 		if c.Page < 1 || c.Page > len(d.Pages) {
@@ -277,7 +278,9 @@ func (p *presentation) system(tx *Tx, cmd any) error {
 		}
 		p.Docs = append(p.Docs, &Doc{ID: c.ID, Name: cleanDocName(c.Name), Ext: c.Ext, Uploader: c.Uploader, Status: DocConverting, Page: 1})
 		if c.Show {
-			p.ShowFirst = append(p.ShowFirst, c.ID)
+			// The latest wish wins: a deck still converting from create
+			// must not take the stage from the presenter's newer upload.
+			p.ShowFirst = []string{c.ID}
 		}
 	case DocProgress:
 		d := p.doc(c.ID)

@@ -402,11 +402,14 @@ func (w *whiteboard) Command(tx *Tx, actor *Participant, cmd any) (any, error) {
 		tx.SendIf(func(p *Participant) bool { return p.ID != actor.ID && tx.MaySee(p, actor) }, ev)
 		return nil, nil
 	}
-	if !w.mayDraw(actor) {
-		return nil, fmt.Errorf("%w: you may not draw", ErrForbidden)
-	}
 	switch c := cmd.(type) {
 	case Draw, Drawing:
+		// Drawing needs the right; erasing, moving and clearing one's own
+		// shapes (a moderator's: anyone's) do not, so a right taken back
+		// never leaves someone unable to remove what they drew.
+		if !w.mayDraw(actor) {
+			return nil, fmt.Errorf("%w: you may not draw", ErrForbidden)
+		}
 		page, s, live := drawArgs(c)
 		if err := checkPage(tx, page); err != nil {
 			return nil, err

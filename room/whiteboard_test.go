@@ -171,6 +171,23 @@ func TestWhiteboardDrawingRights(t *testing.T) {
 	if err := draw(vera, shape("v2", room.ShapePen, room.Point{0.3, 0.3})); !errors.Is(err, room.ErrForbidden) {
 		t.Fatalf("drawing after the access was taken back: %v", err)
 	}
+	// Without the right, her own shapes are still hers to move and erase;
+	// another's are not.
+	if _, err := vera.Command(e.ctx, room.FeatureWhiteboard, room.Undo{}); err != nil {
+		t.Fatal(err) // undoing her clear brings her rectangle back
+	}
+	if _, err := vera.Command(e.ctx, room.FeatureWhiteboard, room.Move{Page: p1, IDs: []string{"v1"}, DX: 0.1}); err != nil {
+		t.Fatalf("moving her own shape without the right: %v", err)
+	}
+	if _, err := vera.Command(e.ctx, room.FeatureWhiteboard, room.Move{Page: p1, IDs: []string{"s1"}, DX: 0.1}); !errors.Is(err, room.ErrForbidden) {
+		t.Fatalf("moving another's shape: %v", err)
+	}
+	if _, err := vera.Command(e.ctx, room.FeatureWhiteboard, room.Erase{Page: p1, IDs: []string{"v1"}}); err != nil {
+		t.Fatalf("erasing her own shape without the right: %v", err)
+	}
+	if got := boardView(t, e, mona).Pages["slides/1"]; len(got) != 1 || got[0].ID != "s1" {
+		t.Fatalf("after her erase the page has %+v", got)
+	}
 }
 
 func TestWhiteboardRefusesBadShapes(t *testing.T) {
@@ -254,5 +271,44 @@ func TestWhiteboardSurvivesAdoption(t *testing.T) {
 	}
 	if v := presView(t, e2, otto); v.Current != "slides" || len(v.Docs) != 2 {
 		t.Fatalf("adopted presentation: %+v", v)
+	}
+}
+
+// TestLateConversionKeepsThePresentersChoice: a deck from create that
+// finishes converting after the presenter showed (or uploaded) another
+// does not take the stage.
+func TestLateConversionKeepsThePresentersChoice(t *testing.T) {
+	e := newLessonEnv(t)
+	mt := e.create(room.Settings{})
+	mona := e.join(mt, "Mona", room.Moderator)
+	convert := func(id string) {
+		t.Helper()
+		if _, err := e.mgr.SystemCommand(e.ctx, mt.Key, room.FeaturePresentation, room.DocConverted{ID: id, Pages: []room.PageSize{{W: 4, H: 3}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add := func(id string) {
+		t.Helper()
+		if _, err := e.mgr.SystemCommand(e.ctx, mt.Key, room.FeaturePresentation, room.DocAdded{ID: id, Name: id + ".pdf", Ext: ".pdf", Show: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The platform's big deck is still converting; the presenter's own
+	// upload is ready first and shown; then the big deck finishes.
+	add("course")
+	add("mine")
+	convert("mine")
+	convert("course")
+	if v := presView(t, e, mona); v.Current != "mine" {
+		t.Fatalf("current %q after the older deck finished, want the presenter's upload", v.Current)
+	}
+	// The presenter shows the blank deck while another still converts.
+	add("later")
+	if _, err := mona.Command(e.ctx, room.FeaturePresentation, room.ShowDoc{Doc: room.BlankDeck}); err != nil {
+		t.Fatal(err)
+	}
+	convert("later")
+	if v := presView(t, e, mona); v.Current != room.BlankDeck {
+		t.Fatalf("current %q, want the blank deck the presenter chose", v.Current)
 	}
 }
