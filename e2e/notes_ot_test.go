@@ -68,7 +68,7 @@ func TestNotesClientsAgainstTheServer(t *testing.T) {
 				}
 				socks = append(socks, joinSocket(t, base, meetingID, fmt.Sprintf("Editor %d", i), role))
 			}
-			texts, edits := runEditors(t, node, dir, socks, editors, 2500, round+1)
+			texts, edits, reordered := runEditors(t, node, dir, socks, editors, 2500, round+1)
 			want, err := a.Manager().NotesText(mt.Key)
 			if err != nil {
 				t.Fatal(err)
@@ -78,7 +78,9 @@ func TestNotesClientsAgainstTheServer(t *testing.T) {
 					t.Errorf("editor %d ends with %q, the server with %q", i, got, want)
 				}
 			}
-			t.Logf("%d editors, %d edits, %d characters in the end", editors, edits, len([]rune(want)))
+			// A revision can arrive before the one it follows (the server
+			// delivers outside the meeting's lock): the client waits for it.
+			t.Logf("%d editors, %d edits, %d characters in the end, %d revisions early", editors, edits, len([]rune(want)), reordered)
 			if edits < editors*20 {
 				t.Errorf("only %d edits: the test proves little", edits)
 			}
@@ -127,7 +129,7 @@ func joinSocket(t *testing.T, base, meetingID, name string, role room.Role) *web
 
 // runEditors relays between the node editors and their sockets until the
 // editors report their texts.
-func runEditors(t *testing.T, node, dir string, socks []*websocket.Conn, editors, ms, seed int) ([]string, int) {
+func runEditors(t *testing.T, node, dir string, socks []*websocket.Conn, editors, ms, seed int) ([]string, int, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond+60*time.Second)
 	defer cancel()
@@ -214,6 +216,7 @@ func runEditors(t *testing.T, node, dir string, socks []*websocket.Conn, editors
 			Failed string          `json:"failed"`
 			Texts  []string        `json:"texts"`
 			Edits  int             `json:"edits"`
+			Early  int             `json:"reordered"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
 			t.Fatalf("editors said %q: %v", sc.Text(), err)
@@ -222,11 +225,11 @@ func runEditors(t *testing.T, node, dir string, socks []*websocket.Conn, editors
 		case line.Failed != "":
 			t.Fatalf("editors: %s", line.Failed)
 		case line.Done:
-			return line.Texts, line.Edits
+			return line.Texts, line.Edits, line.Early
 		default:
 			outs[line.C] <- msg{Type: line.Type, Data: line.Data}
 		}
 	}
 	t.Fatalf("the editors stopped without a result: %v", sc.Err())
-	return nil, 0
+	return nil, 0, 0
 }

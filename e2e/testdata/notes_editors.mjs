@@ -27,6 +27,8 @@ const fail = (why) => {
 };
 
 let edits = 0;
+// How often a revision arrived before the one it follows.
+let reordered = 0;
 const clients = [];
 const ready = [];
 for (let i = 0; i < editors; i++) {
@@ -77,9 +79,11 @@ function start() {
 
 // All replicas in step: nothing in flight or buffered, the same revision.
 function waitInStep(since) {
-  const inStep = clients.every((c) => c.synced && c.rev === clients[0].rev);
+  const inStep = clients.every((c) => c.synced && c.early.size === 0 && c.rev === clients[0].rev);
   if (inStep && Date.now() - since > 300) {
-    out({ done: true, texts: clients.map((c) => c.text), revs: clients.map((c) => c.rev), edits });
+    const stuck = clients.some((c) => c.early.size > 0);
+    if (stuck) fail('a revision never arrived');
+    out({ done: true, texts: clients.map((c) => c.text), revs: clients.map((c) => c.rev), edits, reordered });
     setTimeout(() => process.exit(0), 50);
     return;
   }
@@ -99,10 +103,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       break;
     }
     case 'notes.op':
-      if (!c.remote(m.data.rev, m.data.op)) fail(`editor ${m.c}: operation ${m.data.rev} out of step at ${c.rev}`);
-      break;
     case 'notes.ack':
-      if (!c.ack(m.data.rev)) fail(`editor ${m.c}: ack ${m.data.rev} out of step at ${c.rev}`);
+      if (!c.receive(m.data).ok) fail(`editor ${m.c}: ${m.type} ${m.data.rev} out of step at ${c.rev}`);
+      if (c.early.size > 0) reordered++;
       break;
     case 'notes.state':
       c.reset(m.data.rev, m.data.text);

@@ -417,6 +417,44 @@ export class NotesClient {
     this.syncing = false;
     if (this.timer) this.clearTimer(this.timer);
     this.timer = null;
+    /** @type {Map<number, {rev: number, op?: TextOp, author?: string}>} messages ahead of rev */
+    this.early = new Map();
+    this.earlySince = 0;
+  }
+
+  /**
+   * A message of the server about a revision: someone's operation
+   * (notes.op, with op) or the acknowledgement of one's own (notes.ack,
+   * without). Each revision comes once, but two of them may arrive in the
+   * other order (the server delivers a meeting's events outside its
+   * lock): one ahead of the next revision waits for it.
+   * @param {{rev: number, op?: TextOp, author?: string}} m
+   * @returns {{ok: boolean, applied: {op: TextOp, author: string}[]}} applied:
+   *   others' operations as applied to this.text, in order; ok false: out
+   *   of step (resynchronise)
+   */
+  receive(m) {
+    /** @type {{op: TextOp, author: string}[]} */
+    const applied = [];
+    if (this.syncing) return { ok: true, applied };
+    if (m.rev <= this.rev || this.early.has(m.rev)) return { ok: false, applied };
+    this.early.set(m.rev, m);
+    if (this.early.size === 1) this.earlySince = this.now();
+    for (let next = this.early.get(this.rev + 1); next; next = this.early.get(this.rev + 1)) {
+      this.early.delete(next.rev);
+      if (next.op) {
+        const s = this.remote(next.rev, next.op);
+        if (!s) return { ok: false, applied };
+        applied.push({ op: s, author: next.author || '' });
+      } else if (!this.ack(next.rev)) return { ok: false, applied };
+    }
+    if (this.early.size === 0) this.earlySince = 0;
+    return { ok: this.early.size < 100, applied };
+  }
+
+  /** Whether a revision has been missing for longer than ms (resynchronise). @param {number} ms */
+  stalled(ms) {
+    return this.early.size > 0 && this.now() - this.earlySince > ms;
   }
 
   /** Nothing of one's own is on its way: local positions are the server's at rev. */

@@ -398,6 +398,67 @@ test('two or three typing at the same place: every keystroke kept, in order', ()
   }
 });
 
+test('revisions arriving out of order wait for the missing one', () => {
+  const c = new NotesClient({ send: () => {}, minInterval: 0 });
+  c.reset(0, 'ab');
+  c.local([2, 'c']);
+  // The server applied ours as 1 and another's as 2, but 2 arrives first.
+  let r = c.receive({ rev: 2, op: ['>', 3], author: 'x' });
+  assert.deepEqual(r, { ok: true, applied: [] });
+  assert.equal(c.text, 'abc');
+  r = c.receive({ rev: 1 });
+  assert.ok(r.ok);
+  assert.deepEqual(r.applied, [{ op: ['>', 3], author: 'x' }]);
+  assert.equal(c.text, '>abc');
+  assert.equal(c.rev, 2);
+  assert.ok(!c.receive({ rev: 2, op: [4] }).ok, 'a revision twice is out of step');
+});
+
+test('random interleavings with reordered deliveries converge', () => {
+  for (let seed = 1; seed <= 200; seed++) {
+    const r = rng(seed * 31);
+    const server = new Server();
+    const n = 2 + (seed % 3);
+    const up = Array.from({ length: n }, () => []);
+    const down = Array.from({ length: n }, () => []);
+    const clients = Array.from({ length: n }, (_, i) => new NotesClient({ send: (rev, op) => up[i].push({ rev, op }), minInterval: 0 }));
+    const serve = (i) => {
+      const m = up[i].shift();
+      if (!m) return false;
+      const o = server.edit(m.rev, m.op);
+      for (let j = 0; j < n; j++) down[j].push(j === i ? { rev: server.rev } : { rev: server.rev, op: o });
+      return true;
+    };
+    // Delivery takes any of the first three waiting messages.
+    const deliver = (i) => {
+      if (!down[i].length) return false;
+      const k = Math.floor(r() * Math.min(3, down[i].length));
+      const [m] = down[i].splice(k, 1);
+      assert.ok(clients[i].receive(m).ok);
+      return true;
+    };
+    for (let k = 0; k < 300; k++) {
+      const i = Math.floor(r() * n);
+      const c = clients[i];
+      const d = r();
+      if (d < 0.4) {
+        const at = Math.floor(r() * (c.text.length + 1));
+        c.local(fromEdits(c.text.length, [{ at, ins: String.fromCharCode(97 + i) }]));
+      } else if (d < 0.7) serve(i);
+      else deliver(i);
+    }
+    for (let round = 0; round < 10000; round++) {
+      let moved = false;
+      for (let i = 0; i < n; i++) moved = serve(i) || deliver(i) || moved;
+      if (!moved) break;
+    }
+    for (const c of clients) {
+      assert.equal(c.early.size, 0);
+      assert.equal(c.text, server.text);
+    }
+  }
+});
+
 test('undo and redo of one\'s own edit, over another\'s edit', () => {
   const c = new NotesClient({ send: () => {}, minInterval: 0 });
   c.reset(0, 'Hello');

@@ -64,11 +64,8 @@ export class Notes {
     this.frame = 0;
 
     conn.on(ServerType.WELCOME, (w) => queueMicrotask(() => this.welcome(w)));
-    conn.on(ServerType.NOTES_OP, (d) => this.remote(d));
-    conn.on(ServerType.NOTES_ACK, (d) => {
-      if (!this.client.ack(d.rev)) this.resync();
-      else this.afterChange();
-    });
+    conn.on(ServerType.NOTES_OP, (d) => this.receive({ rev: d.rev, op: d.op, author: d.author }));
+    conn.on(ServerType.NOTES_ACK, (d) => this.receive({ rev: d.rev }));
     conn.on(ServerType.NOTES_STATE, (d) => {
       this.client.reset(d.rev, d.text);
       this.show(this.ta.selectionStart, this.ta.selectionEnd);
@@ -107,6 +104,10 @@ export class Notes {
     $('notes-redo').addEventListener('click', () => this.undo(true));
     $('notes-board').addEventListener('click', () => this.toBoard());
     setInterval(() => this.renderPresence(), 5000);
+    // A revision missing for long (never delivered): start again from the server's text.
+    setInterval(() => {
+      if (this.client.stalled(3000)) this.resync();
+    }, 1000);
   }
 
   /** @private @param {import('../protocol.js').Welcome} w */
@@ -144,24 +145,28 @@ export class Notes {
     this.conn.request(ClientType.NOTES_SYNC).catch(() => {});
   }
 
-  /** @private @param {{rev: number, op: TextOp, author: string}} d */
-  remote(d) {
-    const applied = this.client.remote(d.rev, d.op);
-    if (!applied) {
-      this.resync();
-      return;
-    }
+  /** @private A notes.op or notes.ack. @param {{rev: number, op?: TextOp, author?: string}} m */
+  receive(m) {
+    const { ok, applied } = this.client.receive(m);
     const ta = this.ta;
-    const start = transformIndex(ta.selectionStart, applied);
-    const end = transformIndex(ta.selectionEnd, applied);
-    for (const [id, c] of this.cursors) {
-      const own = id === d.author;
-      c.pos = transformIndex(c.pos, applied, own);
-      c.end = transformIndex(c.end, applied, own);
+    let start = ta.selectionStart;
+    let end = ta.selectionEnd;
+    for (const a of applied) {
+      start = transformIndex(start, a.op);
+      end = transformIndex(end, a.op);
+      for (const [id, c] of this.cursors) {
+        const own = id === a.author;
+        c.pos = transformIndex(c.pos, a.op, own);
+        c.end = transformIndex(c.end, a.op, own);
+      }
+      if (a.author) this.edited.set(a.author, Date.now());
     }
-    if (d.author) this.edited.set(d.author, Date.now());
-    this.show(start, end);
-    this.renderPresence();
+    if (applied.length) {
+      this.show(start, end);
+      this.renderPresence();
+    }
+    if (!ok) this.resync();
+    else this.afterChange();
   }
 
   /** @private @param {{id: string, rev: number, pos: number, end: number}} d */
