@@ -33,6 +33,23 @@ export function optionLabel(kind, key) {
   }
 }
 
+const STATUS_RANK = { open: 0, stopped: 1, published: 2 };
+
+/**
+ * Whether a poll state is older than the one shown (two states can arrive
+ * swapped): a replaced poll, a status going back, or fewer answers
+ * counted.
+ * @param {PollState|null} prev @param {PollState} p @param {Set<string>} ended
+ */
+export function stale(prev, p, ended) {
+  if (ended.has(p.id)) return true;
+  if (!prev || prev.id !== p.id) return false;
+  const a = STATUS_RANK[prev.status] ?? 0;
+  const b = STATUS_RANK[p.status] ?? 0;
+  if (b !== a) return b < a;
+  return (p.total || 0) < (prev.total || 0);
+}
+
 /** Whether a participant may run polls. @param {import('../protocol.js').Participant|null} p */
 function mayAsk(p) {
   return !!p && (p.role === 'MODERATOR' || p.presenter);
@@ -51,6 +68,8 @@ export class Polls {
     this.unseen = false;
     this.sending = false;
     this.lastError = '';
+    /** @type {Set<string>} polls a newer one replaced */
+    this.ended = new Set();
 
     conn.on(ServerType.WELCOME, (w) => queueMicrotask(() => {
       if (w.lobby) return;
@@ -59,6 +78,8 @@ export class Polls {
     }));
     conn.on(ServerType.POLL_STATE, (/** @type {PollState} */ p) => {
       const prev = this.poll;
+      if (stale(prev, p, this.ended)) return;
+      if (prev && prev.id !== p.id) this.ended.add(prev.id);
       this.poll = p;
       if (p.status === 'open' && (!prev || prev.id !== p.id) && !mayAsk(store.state.self)) {
         if (!act.visible()) this.setUnseen(true);
@@ -197,7 +218,9 @@ export class Polls {
     ];
     const mine = this.mine.get(p.id);
     if (!asker && p.status === 'open' && !p.voted) out.push(this.answerForm(p));
-    if (p.voted || mine) out.push(this.ownAnswer(p, mine));
+    // Those who ask do not answer (and get the voter's own view of a vote
+    // besides their own: it is not theirs to show).
+    if (!asker && (p.voted || mine)) out.push(this.ownAnswer(p, mine));
     if (!asker && p.status !== 'open' && !p.voted) out.push(h('p', { class: 'muted', text: t('polls.closed') }));
     if (p.counts || (p.kind === 'text' && p.texts)) out.push(this.results(p, asker));
     else if (!asker && p.status !== 'published') out.push(h('p', { class: 'muted small', text: t('polls.resultLater') }));

@@ -37,11 +37,20 @@ export class Timer {
     /** @type {TimerState|null} */
     this.state = null;
     this.tick = 0;
+    /** server time (ms) of the newest state taken */
+    this.lastAt = 0;
     conn.on(ServerType.WELCOME, (w) => queueMicrotask(() => {
       if (w.lobby) return;
+      this.lastAt = 0;
       this.set((w.features && w.features.timer) || null);
     }));
-    conn.on(ServerType.TIMER_STATE, (s) => this.set(s));
+    conn.on(ServerType.TIMER_STATE, (/** @type {TimerState} */ s) => {
+      // Two states can arrive swapped: the older one is dropped.
+      const at = Date.parse(s.at) || 0;
+      if (at < this.lastAt) return;
+      this.lastAt = at;
+      this.set(s);
+    });
     conn.on(ServerType.TIMER_DONE, () => {
       chime();
       act.toast(t('timer.doneToast'));

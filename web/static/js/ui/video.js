@@ -65,14 +65,23 @@ export class Video {
     /** @type {{position: number, duration: number, playing: boolean, blocked: boolean, at: number}} */
     this.status = { position: 0, duration: 0, playing: false, blocked: false, at: 0 };
     this.seeking = false;
+    /** server time (ms) of the newest state taken */
+    this.lastAt = 0;
     this.slot = $('stage-video');
     this.build();
 
     conn.on(ServerType.WELCOME, (w) => queueMicrotask(() => {
       if (w.lobby) return;
+      this.lastAt = 0;
       this.set((w.features && w.features.video) || null);
     }));
-    conn.on(ServerType.VIDEO_STATE, (v) => this.set(v));
+    conn.on(ServerType.VIDEO_STATE, (/** @type {VideoState} */ v) => {
+      // Two states can arrive swapped: the older one is dropped.
+      const at = Date.parse(v.at) || 0;
+      if (at < this.lastAt) return;
+      this.lastAt = at;
+      this.set(v);
+    });
     store.on('self', () => this.renderControls());
     window.addEventListener('message', (ev) => this.message(ev));
 
