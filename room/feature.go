@@ -282,8 +282,9 @@ func (m *Manager) SystemCommand(_ context.Context, key, feature string, cmd any)
 	if err == nil {
 		ds = tx.ds
 	}
+	l.queue(ds)
 	l.mu.Unlock()
-	deliver(ds)
+	l.flush()
 	return res, err
 }
 

@@ -72,8 +72,9 @@ func (m *Member) AdmitGuest(ctx context.Context, id string, allow bool) error {
 	l := m.lv
 	l.mu.Lock()
 	ds, err := m.admitGuest(id, allow)
+	l.queue(ds)
 	l.mu.Unlock()
-	deliver(ds)
+	l.flush()
 	return err
 }
 
@@ -95,8 +96,9 @@ func (m *Member) AdmitAllGuests(ctx context.Context) (int, error) {
 			n++
 		}
 	}
+	l.queue(ds)
 	l.mu.Unlock()
-	deliver(ds)
+	l.flush()
 	return n, err
 }
 

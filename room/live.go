@@ -35,6 +35,14 @@ type live struct {
 	// persister (the store lost the meeting).
 	restoreQueued bool
 	gen           uint64
+
+	// outbox holds events in the order their changes were made (appended
+	// under mu); flush hands them to the listeners outside mu, one
+	// flusher at a time, so a participant never sees a later change
+	// before an earlier one (a note operation before the one it follows).
+	outbox []delivery
+	// flushing is held by the goroutine delivering the outbox.
+	flushing sync.Mutex
 }
 
 type member struct {
@@ -67,6 +75,42 @@ func deliver(ds []delivery) {
 	for _, d := range ds {
 		if d.l != nil {
 			d.l.Notify(d.e)
+		}
+	}
+}
+
+// queue appends a change's events to the outbox; the caller holds l.mu
+// and calls flush after unlocking it.
+func (l *live) queue(ds []delivery) {
+	l.outbox = append(l.outbox, ds...)
+}
+
+// flush delivers the outbox in order. Listeners' Notify never blocks, but
+// one may react at once with a change of its own (a phone call hung up
+// on a full queue), whose flush then finds the lock taken and leaves its
+// events to the flusher already running: no flusher ever waits for
+// another, and events queued while one delivers are delivered by it.
+func (l *live) flush() {
+	for {
+		if !l.flushing.TryLock() {
+			return
+		}
+		l.mu.Lock()
+		ds := l.outbox
+		l.outbox = nil
+		l.mu.Unlock()
+		deliver(ds)
+		l.flushing.Unlock()
+		if len(ds) > 0 {
+			continue
+		}
+		// Empty: events queued by a goroutine whose TryLock failed while
+		// this one held the lock are still to go; look once more.
+		l.mu.Lock()
+		more := len(l.outbox) > 0
+		l.mu.Unlock()
+		if !more {
+			return
 		}
 	}
 }
@@ -160,8 +204,8 @@ func (l *live) attach(id Identity, lis Listener) (*Member, error) {
 	now := l.mgr.cfg.Now()
 	var ds []delivery
 	l.mu.Lock()
-	defer func() { deliver(ds) }()
-	defer l.mu.Unlock()
+	defer l.flush()
+	defer func() { l.queue(ds); l.mu.Unlock() }()
 	if l.ended {
 		return nil, ErrEnded
 	}
@@ -330,8 +374,9 @@ func (l *live) tick(ctx context.Context, now time.Time) {
 		ds = l.featuresTick(ds, now)
 	}
 	key := mt.Key
+	l.queue(ds)
 	l.mu.Unlock()
-	deliver(ds)
+	l.flush()
 	if reason != "" {
 		if err := l.end(ctx, reason); err != nil {
 			l.mgr.log.Warn("end meeting", "meeting", key, "err", err)
@@ -354,8 +399,9 @@ func (l *live) stop(ev Event) bool {
 			ds = append(ds, delivery{mem.l, ev})
 		}
 	}
+	l.queue(ds)
 	l.mu.Unlock()
-	deliver(ds)
+	l.flush()
 	// Outside l.mu: the persister's loop may be waiting for it (a
 	// write-back takes the state under l.mu).
 	l.persist.stop()

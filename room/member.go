@@ -88,8 +88,9 @@ func (m *Member) change(mod bool, f func(mem *member) ([]delivery, error)) error
 	if err == nil {
 		ds, err = f(mem)
 	}
+	l.queue(ds)
 	l.mu.Unlock()
-	deliver(ds)
+	l.flush()
 	return err
 }
 
@@ -312,8 +313,9 @@ func (m *Member) Leave(context.Context) error {
 	if err == nil {
 		ds, err = l.remove(nil, m.id, "")
 	}
+	l.queue(ds)
 	l.mu.Unlock()
-	deliver(ds)
+	l.flush()
 	return err
 }
 
@@ -342,6 +344,7 @@ func (m *Member) Detach(context.Context) {
 			ds = l.waitingChanged(nil) // moderators see the guest went offline
 		}
 	}
+	l.queue(ds)
 	l.mu.Unlock()
-	deliver(ds)
+	l.flush()
 }

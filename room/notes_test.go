@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf16"
 
@@ -312,4 +313,50 @@ func FuzzTextOp(f *testing.F) {
 			t.Fatalf("%s against itself does not converge: %q %v / %q %v", raw, str(x), err1, str(y), err2)
 		}
 	})
+}
+
+// TestEventsArriveInCommitOrder: five editors type at once from their own
+// goroutines (as five connections do); a sixth participant receives every
+// note operation in the order the server made them, revision after
+// revision, never a later one first.
+func TestEventsArriveInCommitOrder(t *testing.T) {
+	e := newEnvConfig(t, func(c *room.Config) { c.Features = []room.FeatureSpec{room.NotesFeature()} })
+	mt := e.create(room.Settings{MeetingID: "order"})
+	watcher := e.join(mt, "Watcher", room.Viewer)
+	var editors []*person
+	for i := range 5 {
+		editors = append(editors, e.join(mt, fmt.Sprint("E", i), room.Moderator))
+	}
+	watcher.rec.take()
+	const each = 200
+	var wg sync.WaitGroup
+	for _, p := range editors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				// Rev 0 is always in the past: the server transforms the
+				// insert at the start onto the latest text.
+				if _, err := p.Command(e.ctx, room.FeatureNotes, room.NotesEdit{Rev: 0, Op: room.TextOp{{S: "x"}}}); err != nil && !errors.Is(err, room.ErrConflict) {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var revs []int
+	for _, ev := range watcher.rec.take() {
+		if op, ok := ev.Payload.(room.NotesOp); ok {
+			revs = append(revs, op.Rev)
+		}
+	}
+	if len(revs) == 0 {
+		t.Fatal("the watcher saw no operation")
+	}
+	for i := 1; i < len(revs); i++ {
+		if revs[i] != revs[i-1]+1 {
+			t.Fatalf("operation %d arrived after %d (of %d)", revs[i], revs[i-1], len(revs))
+		}
+	}
 }
