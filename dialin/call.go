@@ -56,6 +56,8 @@ type call struct {
 	stop    chan struct{}
 	stopOne sync.Once
 	done    chan struct{}
+	// onEnd takes the call out of the gateway's list, just before done.
+	onEnd func()
 
 	// Loop state.
 	phase        phase
@@ -152,7 +154,12 @@ func (c *call) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 
 // run answers the call and loops until it ends.
 func (c *call) run() {
-	defer close(c.done)
+	defer func() {
+		if c.onEnd != nil {
+			c.onEnd()
+		}
+		close(c.done)
+	}()
 	defer c.rtp.close()
 	go c.rtp.readLoop(c.in)
 	if err := c.dlg.Respond(100, "Trying", nil); err != nil {

@@ -656,11 +656,13 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// A call over TCP or TLS keeps its connection open past the idle
 	// timeout: requests of its dialog come back on it.
 	defer g.streams.hold(req.Transport(), req.Source())()
-	defer func() {
+	// Forgotten before the call reports done, so that Close, which waits
+	// for done, finds no call left.
+	c.onEnd = func() {
 		g.mu.Lock()
 		delete(g.calls, dlg.ID)
 		g.mu.Unlock()
-	}()
+	}
 	ip := g.cfg.PublicIP
 	if !ip.IsValid() {
 		ip = g.cfg.RTPAddr

@@ -412,9 +412,14 @@ func TestStreamConnectionCaps(t *testing.T) {
 	refused("127.0.0.1") // per source
 	keep = append(keep, served("127.0.0.2"), served("127.0.0.2"))
 	refused("127.0.0.3") // in total
-	if st := e.gw.Stats(); st.Conns != 5 || st.ConnsRefused != 2 {
-		t.Errorf("stats = %+v, want 5 open and 2 refused", st)
-	}
+	// The refusal is counted and logged after the connection is closed.
+	eventually(t, 5*time.Second, "5 open and 2 refused in the stats", func() bool {
+		st := e.gw.Stats()
+		return st.Conns == 5 && st.ConnsRefused == 2
+	})
+	eventually(t, 5*time.Second, "a log line for the refused connection", func() bool {
+		return strings.Contains(e.log.String(), "source=127.0.0.3")
+	})
 	if logs := e.log.String(); !strings.Contains(logs, "SIP connection refused") || !strings.Contains(logs, "source=127.0.0.3") {
 		t.Errorf("no log line for the refused connection:\n%s", logs)
 	}
