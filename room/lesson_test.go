@@ -98,8 +98,19 @@ func TestPollLifecycle(t *testing.T) {
 		_, err := p.Command(e.ctx, room.FeaturePoll, v)
 		return err
 	}
+	mona.rec.take()
 	if err := vote(vera, room.PollVote{Choices: []int{0, 2}}); err != nil {
 		t.Fatal(err)
+	}
+	// The moderator gets the live result once, never the voter's view.
+	var got []room.PollView
+	for _, ev := range mona.rec.take() {
+		if pv, ok := ev.Payload.(room.PollView); ok {
+			got = append(got, pv)
+		}
+	}
+	if len(got) != 1 || got[0].Total != 1 || got[0].Voted {
+		t.Fatalf("the moderator received %+v after a vote, want one live result", got)
 	}
 	for _, bad := range []room.PollVote{{Choices: []int{1}}, {Choices: []int{9}}, {Text: "free"}, {}} {
 		if err := vote(walt, bad); err == nil && bad.Choices != nil && bad.Choices[0] == 1 {

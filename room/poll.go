@@ -338,7 +338,7 @@ func (ps *polls) vote(tx *Tx, actor *Participant, c PollVote) error {
 		tx.Append(b)
 	}
 	// The voter sees their answer; those who run polls the live result.
-	tx.SendIf(func(q *Participant) bool { return q.ID == actor.ID || mayAsk(q) }, ps.viewFor(actor))
+	tx.SendTo(actor.ID, ps.viewFor(actor))
 	tx.Participants(func(q *Participant) {
 		if q.ID != actor.ID && mayAsk(q) && q.Kind != Phone {
 			tx.SendTo(q.ID, ps.viewFor(q))
