@@ -228,7 +228,8 @@ func TestNotesConvergeUnderConcurrentEdits(t *testing.T) {
 }
 
 // TestNotesSamePlaceKeepsBoth: two people type at the same position at
-// the same time: both inputs end up in the text, in server order.
+// the same time: both inputs end up in the text, whole, the later one's
+// first (so that each typist's next letters follow their own).
 func TestNotesSamePlaceKeepsBoth(t *testing.T) {
 	e := newEnvConfig(t, func(c *room.Config) { c.Features = []room.FeatureSpec{room.NotesFeature()} })
 	mt := e.create(room.Settings{})
@@ -244,7 +245,7 @@ func TestNotesSamePlaceKeepsBoth(t *testing.T) {
 	if _, err := vera.Command(e.ctx, room.FeatureNotes, room.NotesEdit{Rev: 1, Op: room.TextOp{{N: 1}, {S: "VERA"}, {N: 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	if text, _ := e.mgr.NotesText(mt.Key); text != "aMONAVERAb" {
+	if text, _ := e.mgr.NotesText(mt.Key); text != "aVERAMONAb" {
 		t.Fatalf("notes %q, want both inputs", text)
 	}
 }

@@ -167,8 +167,11 @@ func (it *opIter) take(n int) OpComp {
 
 // Transform takes two operations a and b made concurrently on the same
 // text and returns a' and b' such that applying a then b' equals applying
-// b then a'. When both insert at the same place, a's insert comes first
-// (a is the operation the server applied first).
+// b then a'. a is the operation the server applied first. When both
+// insert at the same place, b's insert (the later one) comes first: a
+// typist's next character lands right after their previous one, which
+// the earlier operation already pushed along, so two people typing at the
+// same place each keep their words whole instead of interleaving letters.
 func Transform(a, b TextOp) (TextOp, TextOp, error) {
 	ab, _ := a.lengths()
 	bb, _ := b.lengths()
@@ -178,18 +181,18 @@ func Transform(a, b TextOp) (TextOp, TextOp, error) {
 	var a2, b2 TextOp
 	ia, ib := &opIter{op: a}, &opIter{op: b}
 	for !ia.done() || !ib.done() {
-		// Inserts go first, a's before b's.
-		if !ia.done() {
-			if c, n := ia.peek(); c.S != "" {
-				a2 = append(a2, ia.take(n))
-				b2 = append(b2, OpComp{N: n})
-				continue
-			}
-		}
+		// Inserts go first, b's before a's.
 		if !ib.done() {
 			if c, n := ib.peek(); c.S != "" {
 				b2 = append(b2, ib.take(n))
 				a2 = append(a2, OpComp{N: n})
+				continue
+			}
+		}
+		if !ia.done() {
+			if c, n := ia.peek(); c.S != "" {
+				a2 = append(a2, ia.take(n))
+				b2 = append(b2, OpComp{N: n})
 				continue
 			}
 		}

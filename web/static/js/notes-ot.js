@@ -150,9 +150,9 @@ class Iter {
 
 /**
  * Transforms two operations made concurrently on the same text: returns
- * [a', b'] such that a then b' equals b then a'. At the same place a's
- * insert comes first (a is the operation the server applied first), as
- * in room.Transform.
+ * [a', b'] such that a then b' equals b then a' (a is the operation the
+ * server applied first). At the same place b's insert comes first, as in
+ * room.Transform.
  * @param {TextOp} a
  * @param {TextOp} b
  * @returns {[TextOp, TextOp]}
@@ -166,19 +166,21 @@ export function transform(a, b) {
   const ia = new Iter(a);
   const ib = new Iter(b);
   while (!ia.done() || !ib.done()) {
-    if (!ia.done()) {
-      const [c, n] = ia.peek();
-      if (isInsert(c)) {
-        a2.push(ia.take(n));
-        b2.push(n);
-        continue;
-      }
-    }
+    // At equal places b's insert (the later one) goes first, as on the
+    // server (room/ot.go): each typist's words stay whole.
     if (!ib.done()) {
       const [c, n] = ib.peek();
       if (isInsert(c)) {
         b2.push(ib.take(n));
         a2.push(n);
+        continue;
+      }
+    }
+    if (!ia.done()) {
+      const [c, n] = ia.peek();
+      if (isInsert(c)) {
+        a2.push(ia.take(n));
+        b2.push(n);
         continue;
       }
     }

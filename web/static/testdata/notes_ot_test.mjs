@@ -72,8 +72,8 @@ test('apply, lengths, normalize', () => {
   assert.ok(!isNoop([2, 'x', 3]));
 });
 
-test('transform: both orders give the same text; the first insert wins the tie', () => {
-  assert.deepEqual(transform([1, 'M', 1], [1, 'V', 1]), [[1, 'M', 2], [2, 'V', 1]]);
+test('transform: both orders give the same text; the later insert comes first at a tie', () => {
+  assert.deepEqual(transform([1, 'M', 1], [1, 'V', 1]), [[2, 'M', 1], [1, 'V', 2]]);
   const r = rng(7);
   for (let k = 0; k < 3000; k++) {
     const text = randomText(r, 12);
