@@ -12,7 +12,7 @@ import (
 // deploy/, docs/ and the README for secrets and fails when one is missing
 // here.
 var exampleSecrets = []string{
-	"change-me-to-a-long-random-secret", // deploy/aula.env.example, deploy/compose.yaml
+	"change-me-to-a-long-random-secret", // earlier deploy/aula.env.example and compose.yaml (docs/operations.md names it)
 	"perf-secret-0123456",               // an earlier docs/performance.md
 	// BigBlueButton's documentation and public test server.
 	"8cd8ef52e8e101574e400365b55e11a6",
