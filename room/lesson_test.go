@@ -3,6 +3,7 @@ package room_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -276,7 +277,11 @@ func TestVideoSync(t *testing.T) {
 	if _, err := mona.Command(e.ctx, room.FeatureVideo, room.VideoStop{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := e.snapshot(late).Features[room.FeatureVideo]; ok {
-		t.Fatal("a stopped video is still shared")
+	if v := e.snapshot(late).Features[room.FeatureVideo].(room.VideoView); v.URL != "" {
+		t.Fatalf("a stopped video is still shared: %+v", v)
+	}
+	// The policy comes with the state, shared or not.
+	if v := e.snapshot(late).Features[room.FeatureVideo].(room.VideoView); !slices.Equal(v.Allowed, allProviders.Providers) || !slices.Equal(v.PeerTubeHosts, []string{"tube.example.org"}) {
+		t.Fatalf("allowed providers %v, hosts %v", v.Allowed, v.PeerTubeHosts)
 	}
 }

@@ -76,6 +76,12 @@ type VideoView struct {
 	Position float64   `json:"position"`
 	Rate     float64   `json:"rate"`
 	At       time.Time `json:"at"`
+	// Allowed are the providers a presenter may share from (those that
+	// can play: peertube only with hosts), and PeerTubeHosts its hosts:
+	// the operator's policy, so the client can say what works before
+	// anyone tries. Filled in what is sent, never in what is stored.
+	Allowed       []string `json:"allowed"`
+	PeerTubeHosts []string `json:"peertubeHosts,omitempty"`
 }
 
 // VideoFeature registers the external video with a Manager.
@@ -194,16 +200,28 @@ func (v *video) Command(tx *Tx, actor *Participant, cmd any) (any, error) {
 		return nil, fmt.Errorf("%w: video command %T", ErrInvalid, cmd)
 	}
 	tx.Save()
-	tx.Broadcast(v.V)
+	tx.Broadcast(v.out())
 	return nil, nil
 }
 
-func (v *video) View(*Participant) any {
-	if v.V.URL == "" {
-		return nil
+// out is the state as clients get it: with the policy.
+func (v *video) out() VideoView {
+	o := v.V
+	o.Allowed = []string{}
+	for _, p := range v.policy.Providers {
+		if p == ProviderPeerTube && len(v.policy.PeerTubeHosts) == 0 {
+			continue
+		}
+		o.Allowed = append(o.Allowed, p)
 	}
-	return v.V
+	if v.policy.allows(ProviderPeerTube) {
+		o.PeerTubeHosts = v.policy.PeerTubeHosts
+	}
+	return o
 }
+
+// View is the shared video, if any, and the policy (also when none is).
+func (v *video) View(*Participant) any { return v.out() }
 
 func (v *video) Snapshot() ([]byte, error) { return json.Marshal(v) }
 

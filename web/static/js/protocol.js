@@ -94,7 +94,8 @@
  * @typedef {{url: string}} VideoShare
  * @typedef {{playing: boolean, position: number, rate: number}} VideoControl
  * @typedef {{url: string, provider: ''|'file'|'youtube'|'vimeo'|'peertube', embed: string,
- *   origin: string, playing: boolean, position: number, rate: number, at: string}} VideoState
+ *   origin: string, playing: boolean, position: number, rate: number, at: string,
+ *   allowed?: string[], peertubeHosts?: string[]}} VideoState
  * A chat line of the meeting itself (a poll's result) has system: true.
  */
 

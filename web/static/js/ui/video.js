@@ -67,6 +67,10 @@ export class Video {
     this.seeking = false;
     /** server time (ms) of the newest state taken */
     this.lastAt = 0;
+    /** @type {string[]|null} providers the operator allows (video.state's allowed) */
+    this.allowed = null;
+    /** @type {string[]} */
+    this.peertubeHosts = [];
     this.slot = $('stage-video');
     this.build();
 
@@ -144,6 +148,10 @@ export class Video {
 
   /** @private @param {VideoState|null} v */
   set(v) {
+    if (v && Array.isArray(v.allowed)) {
+      this.allowed = v.allowed;
+      this.peertubeHosts = Array.isArray(v.peertubeHosts) ? v.peertubeHosts : [];
+    }
     const prev = this.v;
     this.v = v && v.url ? v : null;
     if (!this.v) {
@@ -286,8 +294,7 @@ export class Video {
 
   /** @private The providers this server allows, when the meeting says. */
   renderAllowed() {
-    const m = /** @type {any} */ (this.store.state.meeting);
-    const list = m && Array.isArray(m.videoProviders) ? /** @type {string[]} */ (m.videoProviders) : null;
+    const list = this.allowed;
     if (!list) {
       $('video-allowed').textContent = t('video.allowedAny');
       return;
@@ -297,7 +304,7 @@ export class Video {
         case 'file': return t('video.providerFile');
         case 'youtube': return t('video.providerYouTube');
         case 'vimeo': return t('video.providerVimeo');
-        case 'peertube': return t('video.providerPeerTube');
+        case 'peertube': return this.peertubeHosts && this.peertubeHosts.length ? `${t('video.providerPeerTube')} (${this.peertubeHosts.join(', ')})` : t('video.providerPeerTube');
         default: return p;
       }
     });
