@@ -285,3 +285,37 @@ func TestVideoSync(t *testing.T) {
 		t.Fatalf("allowed providers %v, hosts %v", v.Allowed, v.PeerTubeHosts)
 	}
 }
+
+// TestPollResultInTheAskersLanguage: a yes/no poll asked with labels
+// publishes "Ja"/"Nein", not the keys; labels that do not fit are refused.
+func TestPollResultInTheAskersLanguage(t *testing.T) {
+	e := newFullEnv(t)
+	mt := e.create(room.Settings{})
+	mona := e.join(mt, "Mona", room.Moderator)
+	vera := e.join(mt, "Vera", room.Viewer)
+	for _, bad := range []room.PollStart{
+		{Question: "?", Kind: room.PollYesNo, Labels: []string{"Ja"}},
+		{Question: "?", Kind: room.PollLetters, Letters: 2, Labels: []string{"x", "y"}},
+		{Question: "?", Kind: room.PollYesNo, Labels: []string{"Ja", "<b>Nein</b>\x00"}},
+	} {
+		if _, err := mona.Command(e.ctx, room.FeaturePoll, bad); !errors.Is(err, room.ErrInvalid) {
+			t.Fatalf("%+v: %v", bad, err)
+		}
+	}
+	if _, err := mona.Command(e.ctx, room.FeaturePoll, room.PollStart{Question: "Alles klar?", Kind: room.PollYesNo, Labels: []string{"Ja", "Nein"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vera.Command(e.ctx, room.FeaturePoll, room.PollVote{Poll: pollOf(t, e, vera).ID, Choices: []int{0}}); err != nil {
+		t.Fatal(err)
+	}
+	if v := pollOf(t, e, vera); v.Options[0] != "yes" {
+		t.Fatalf("the options stay keys for the clients: %v", v.Options)
+	}
+	if _, err := mona.Command(e.ctx, room.FeaturePoll, room.PollPublish{}); err != nil {
+		t.Fatal(err)
+	}
+	chat := e.snapshot(vera).Chat
+	if text := chat[len(chat)-1].Text; !strings.Contains(text, "Ja: 1") || !strings.Contains(text, "Nein: 0") || strings.Contains(text, "yes") {
+		t.Fatalf("the published result %q", text)
+	}
+}

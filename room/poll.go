@@ -60,10 +60,15 @@ const (
 type (
 	// PollStart asks a new poll (presenter or moderator).
 	PollStart struct {
-		Question  string
-		Kind      string
-		Options   []string // custom polls
-		Letters   int      // letter polls: 2 to 6 (A–F)
+		Question string
+		Kind     string
+		Options  []string // custom polls
+		// Labels name a built-in kind's options (yes, no …) in the asker's
+		// language, for the published result in chat and on the page,
+		// which everyone sees alike. Optional; the clients translate the
+		// options themselves.
+		Labels    []string
+		Letters   int // letter polls: 2 to 6 (A–F)
 		Multiple  bool
 		Anonymous bool
 	}
@@ -119,6 +124,7 @@ type poll struct {
 	Question  string   `json:"q"`
 	Kind      string   `json:"kind"`
 	Options   []string `json:"options"`
+	Labels    []string `json:"labels,omitempty"`
 	Multiple  bool     `json:"multiple,omitempty"`
 	Anonymous bool     `json:"anonymous,omitempty"`
 	Status    string   `json:"status"`
@@ -146,6 +152,32 @@ type pollEntry struct {
 	Poll  *poll     `json:"poll,omitempty"`
 	Vote  *pollVote `json:"vote,omitempty"`
 	Voter string    `json:"voter,omitempty"`
+}
+
+// labelsOf checks the asker's names for a built-in kind's options: one
+// per option, short plain text; none for kinds whose options are already
+// what people see (letters, custom, text).
+func labelsOf(c PollStart, opts []string) ([]string, error) {
+	if len(c.Labels) == 0 {
+		return nil, nil
+	}
+	switch c.Kind {
+	case PollYesNo, PollYesNoAbstain, PollTrueFalse:
+	default:
+		return nil, fmt.Errorf("%w: labels only for yes/no and true/false polls", ErrInvalid)
+	}
+	if len(c.Labels) != len(opts) {
+		return nil, fmt.Errorf("%w: %d labels for %d options", ErrInvalid, len(c.Labels), len(opts))
+	}
+	out := make([]string, len(c.Labels))
+	for i, l := range c.Labels {
+		l = strings.TrimSpace(l)
+		if err := shortText(l, maxPollOption, "label"); err != nil {
+			return nil, err
+		}
+		out[i] = l
+	}
+	return out, nil
 }
 
 // optionsOf returns a poll kind's options; built-in kinds use keys the
@@ -210,6 +242,10 @@ func (ps *polls) Command(tx *Tx, actor *Participant, cmd any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		labels, err := labelsOf(c, opts)
+		if err != nil {
+			return nil, err
+		}
 		if ps.Count >= maxPolls {
 			return nil, fmt.Errorf("%w: at most %d polls per meeting", ErrInvalid, maxPolls)
 		}
@@ -217,7 +253,7 @@ func (ps *polls) Command(tx *Tx, actor *Participant, cmd any) (any, error) {
 			c.Multiple = false
 		}
 		ps.forget()
-		p := &poll{ID: NewID()[:12], Question: c.Question, Kind: c.Kind, Options: opts, Multiple: c.Multiple,
+		p := &poll{ID: NewID()[:12], Question: c.Question, Kind: c.Kind, Options: opts, Labels: labels, Multiple: c.Multiple,
 			Anonymous: c.Anonymous, Status: PollOpen, Counts: make([]int, len(opts))}
 		if p.Anonymous {
 			p.key = make([]byte, 32)
@@ -414,6 +450,9 @@ func (ps *polls) publish(tx *Tx, p *poll) {
 		}
 	} else {
 		for i, o := range p.Options {
+			if i < len(p.Labels) {
+				o = p.Labels[i]
+			}
 			fmt.Fprintf(&b, "\n%s: %d", o, p.Counts[i])
 		}
 	}

@@ -24,6 +24,7 @@ type PollStartMsg struct {
 	Question  string   `json:"question"`
 	Kind      string   `json:"kind"`
 	Options   []string `json:"options,omitempty"`
+	Labels    []string `json:"labels,omitempty"`
 	Letters   int      `json:"letters,omitempty"`
 	Multiple  bool     `json:"multiple,omitempty"`
 	Anonymous bool     `json:"anonymous,omitempty"`
@@ -42,7 +43,7 @@ func Polls() *Feature {
 		Name: room.FeaturePoll,
 		Commands: map[string]func(json.RawMessage) (any, error){
 			TypePollStart: decoder(func(p PollStartMsg) any {
-				return room.PollStart{Question: p.Question, Kind: p.Kind, Options: p.Options, Letters: p.Letters,
+				return room.PollStart{Question: p.Question, Kind: p.Kind, Options: p.Options, Labels: p.Labels, Letters: p.Letters,
 					Multiple: p.Multiple, Anonymous: p.Anonymous}
 			}),
 			TypePollVote:    decoder(func(p PollVoteMsg) any { return room.PollVote{Poll: p.Poll, Choices: p.Choices, Text: p.Text} }),

@@ -76,7 +76,7 @@
 /**
  * Polls, notes, timer, external video (docs/protocol.md).
  * @typedef {{question: string, kind: 'yesno'|'yesnoabstain'|'truefalse'|'letters'|'custom'|'text',
- *   options?: string[], letters?: number, multiple?: boolean, anonymous?: boolean}} PollStart
+ *   options?: string[], labels?: string[], letters?: number, multiple?: boolean, anonymous?: boolean}} PollStart
  * @typedef {{poll: string, choices?: number[], text?: string}} PollVote
  * @typedef {{id: string, question: string, kind: string, options: string[], multiple: boolean,
  *   anonymous: boolean, status: 'open'|'stopped'|'published', voted: boolean, mine?: number[],

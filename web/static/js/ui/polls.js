@@ -146,6 +146,9 @@ export class Polls {
       }
       data.options = opts;
     }
+    // The result in chat and on the page reads in the asker's language.
+    const keys = { yesno: ['yes', 'no'], yesnoabstain: ['yes', 'no', 'abstain'], truefalse: ['true', 'false'] }[kind];
+    if (keys) data.labels = keys.map((k) => optionLabel(kind, k));
     if (/** @type {HTMLInputElement} */ ($('poll-multiple')).checked && kind !== 'text') data.multiple = true;
     if (/** @type {HTMLInputElement} */ ($('poll-anonymous')).checked) data.anonymous = true;
     this.conn.request(ClientType.POLL_START, data).then(() => {
