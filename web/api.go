@@ -76,6 +76,12 @@ func (s *server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
 		// Streamed into the decoder; base64 grows data by 4/3, so the cap
 		// allows a few documents.
 		req.xmlBody = http.MaxBytesReader(w, r.Body, s.o.MaxUploadBytes*2+maxFormBody)
+		// Whatever the reply (a duplicate create never looks at the
+		// documents), the rest of this authenticated, capped body is read
+		// before it: a reply to a request still being sent makes proxies
+		// answer 502 and HTTP/2 clients see the stream reset.
+		w = &drainFirst{ResponseWriter: w, body: req.xmlBody}
+		req.w = w
 	}
 	req.p = p
 	if err := h(s, req); err != nil {
@@ -85,6 +91,30 @@ func (s *server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
 		}
 		s.fail(w, call, err)
 	}
+}
+
+// drainFirst reads the rest of a request body before the reply starts.
+type drainFirst struct {
+	http.ResponseWriter
+	body    io.Reader
+	drained bool
+}
+
+func (d *drainFirst) drain() {
+	if !d.drained {
+		d.drained = true
+		_, _ = io.Copy(io.Discard, d.body)
+	}
+}
+
+func (d *drainFirst) WriteHeader(code int) {
+	d.drain()
+	d.ResponseWriter.WriteHeader(code)
+}
+
+func (d *drainFirst) Write(b []byte) (int, error) {
+	d.drain()
+	return d.ResponseWriter.Write(b)
 }
 
 // fail writes a FAILED reply.

@@ -209,3 +209,45 @@ func TestInsertDocument(t *testing.T) {
 		t.Fatalf("insertDocument without documents: %+v", r)
 	}
 }
+
+// TestDuplicateCreateReadsItsBody: platforms call create before every
+// join, often with the course's slides in the body. For a meeting already
+// running the reply comes only after the whole (authenticated, capped)
+// body was read, so the platform's upload completes instead of being cut
+// off by an early reply (a proxy's 502, an HTTP/2 stream reset).
+func TestDuplicateCreateReadsItsBody(t *testing.T) {
+	e := newEnv(t)
+	if r := e.postModules("again", modules()); r.ReturnCode != "SUCCESS" {
+		t.Fatalf("first create: %+v", r)
+	}
+	// Far more than socket buffers hold, below the cap.
+	doc := `<document name="big.pdf">` + strings.Repeat("QUFB", 5<<20) + `</document>`
+	body := &countingReader{r: strings.NewReader(modules(doc))}
+	size := int64(len(modules(doc)))
+	q := url.Values{"meetingID": {"again"}, "name": {"Slides"}}.Encode()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/bigbluebutton/api/create?"+q+"&checksum="+Sign("sha1", "create", q, testSecret), body)
+	req.Header.Set("Content-Type", "application/xml")
+	req.ContentLength = size
+	resp, err := e.http.Do(req)
+	if err != nil {
+		t.Fatalf("the duplicate create with a body failed: %v (sent %d of %d bytes)", err, body.n, size)
+	}
+	if b := readBody(t, resp); !strings.Contains(b, "duplicateWarning") {
+		t.Fatalf("reply %s", b)
+	}
+	if body.n != size {
+		t.Fatalf("sent %d of %d bytes", body.n, size)
+	}
+}
+
+// countingReader counts what was taken of a body.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
