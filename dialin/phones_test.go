@@ -3,7 +3,9 @@ package dialin
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -75,15 +77,14 @@ func TestSippDialIn(t *testing.T) {
 func TestBaresipDialIn(t *testing.T) {
 	t.Parallel()
 	baresip := testenv.Tool(t, "baresip")
-	sox := testenv.Tool(t, "sox")
 	e := newEnv(t, nil)
 	mt, _, _ := e.meeting("baresip", "80808", true)
 	ear := newRoomEar(t, e.hub, mt.Key, "trainer-media")
 
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "tone.wav")
-	if out, err := exec.Command(sox, "-n", "-r", "8000", "-c", "1", "-b", "16", wav, "synth", "30", "sine", "1000", "vol", "0.3").CombinedOutput(); err != nil {
-		t.Fatalf("sox: %v\n%s", err, out)
+	if err := os.WriteFile(wav, toneWAV(8000, 1000, 0.3, 30*time.Second), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	consPort := testenv.UDPPort(t)
 	rtpBase := 41000 + (testenv.UDPPort(t) % 2000)
@@ -158,4 +159,29 @@ cons_listen 127.0.0.1:%d
 	eventually(t, 15*time.Second, "baresip hung up by the gateway", func() bool {
 		return e.gw.Calls() == 0 && bytes.Contains([]byte(out.String()), []byte("terminated"))
 	})
+}
+
+// toneWAV is a mono 16-bit PCM WAV file of a sine tone (hz, at amplitude
+// vol of full scale), the microphone of the phone under test.
+func toneWAV(rate, hz int, vol float64, d time.Duration) []byte {
+	n := int(d.Seconds() * float64(rate))
+	b := make([]byte, 44+2*n)
+	le := binary.LittleEndian
+	copy(b[0:], "RIFF")
+	le.PutUint32(b[4:], uint32(36+2*n))
+	copy(b[8:], "WAVEfmt ")
+	le.PutUint32(b[16:], 16)             // fmt chunk size
+	le.PutUint16(b[20:], 1)              // PCM
+	le.PutUint16(b[22:], 1)              // mono
+	le.PutUint32(b[24:], uint32(rate))   // sample rate
+	le.PutUint32(b[28:], uint32(2*rate)) // bytes per second
+	le.PutUint16(b[32:], 2)              // block align
+	le.PutUint16(b[34:], 16)             // bits per sample
+	copy(b[36:], "data")
+	le.PutUint32(b[40:], uint32(2*n))
+	for i := range n {
+		v := vol * 32767 * math.Sin(2*math.Pi*float64(hz)*float64(i)/float64(rate))
+		le.PutUint16(b[44+2*i:], uint16(int16(v)))
+	}
+	return b
 }
