@@ -216,7 +216,7 @@ func RunWhiteboard(ctx context.Context, o WBOptions) (*WBResult, error) {
 	g.api = &api{base: g.base, secret: o.Secret, hc: hc}
 
 	if o.Settle > 0 {
-		if err := g.settle(ctx, hc, o.Settle); err != nil {
+		if err := settleServer(ctx, hc, g.base, o.Settle, g.log); err != nil {
 			return nil, err
 		}
 	}
@@ -224,6 +224,7 @@ func RunWhiteboard(ctx context.Context, o WBOptions) (*WBResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	sigs := make([]*sigClient, o.Participants)
 	if err := g.api.create(ctx, g.meetingID, "Aula whiteboard load test"); err != nil {
 		return nil, err
 	}
@@ -234,20 +235,19 @@ func RunWhiteboard(ctx context.Context, o WBOptions) (*WBResult, error) {
 		if err := g.api.end(ectx, g.meetingID); err != nil {
 			g.log.Warn("ending the meeting", "err", err)
 		}
-		g.closeClients()
+		closeSigClients(sigs)
 	}()
 
 	for i := range o.Participants {
-		g.clients = append(g.clients, &wbClient{g: g, idx: i, presenter: i == 0, drawer: -1,
-			log: g.log.With("client", i), ready: make(chan struct{}), done: make(chan struct{}),
-			waits: map[string]chan error{}})
+		g.clients = append(g.clients, newWBClient(g, i))
+		sigs[i] = g.clients[i].sigClient
 	}
 	joinStart := time.Now()
 	// The presenter first, so nobody waits in the lobby; then the rest.
-	if _, err := g.joinAll(ctx, g.clients[:1], 1); err != nil {
+	if _, err := joinAll(ctx, sigs[:1], 1, o.JoinTimeout); err != nil {
 		return nil, fmt.Errorf("presenter: %w", err)
 	}
-	if n, err := g.joinAll(ctx, g.clients[1:], o.JoinConcurrency); n > 0 {
+	if n, err := joinAll(ctx, sigs[1:], o.JoinConcurrency, o.JoinTimeout); n > 0 {
 		return nil, fmt.Errorf("%d of %d viewers did not join; first: %w", n, len(g.clients)-1, err)
 	}
 	g.log.Info("joined", "participants", len(g.clients), "in", time.Since(joinStart).Round(time.Millisecond))
@@ -320,69 +320,6 @@ func RunWhiteboard(ctx context.Context, o WBOptions) (*WBResult, error) {
 	res.SoftirqCPUPercent = (sys1.softirq - sys0.softirq).Seconds() / res.WindowSeconds * 100
 	res.OtherCPUPercent = max(res.MachineCPUPercent-res.ServerCPUPercent-res.GeneratorCPUPercent-res.SoftirqCPUPercent, 0)
 	return res, nil
-}
-
-// settle waits until the server uses under 5 % of a core over a second,
-// at most within; past that it goes on with a warning (the result's
-// server CPU then includes the rest).
-func (g *wbGen) settle(ctx context.Context, hc *http.Client, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for {
-		cores, err := cpuOver(ctx, hc, g.base, time.Second)
-		if err != nil {
-			return err
-		}
-		if cores < 0.05 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			g.log.Warn("the server is not idle; measuring anyway", "cores", cores)
-			return nil
-		}
-		g.log.Info("waiting for the server to be idle", "cores", cores)
-	}
-}
-
-// joinAll joins clients, n at a time, each until its welcome puts it in
-// the room. It returns how many did not make it and the first reason.
-func (g *wbGen) joinAll(ctx context.Context, cs []*wbClient, n int) (failed int, first error) {
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for _, c := range cs {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return len(cs), ctx.Err()
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			jctx, cancel := context.WithTimeout(ctx, g.o.JoinTimeout)
-			defer cancel()
-			err := c.join(jctx)
-			if err == nil {
-				select {
-				case <-c.ready:
-					err = c.err()
-				case <-jctx.Done():
-					err = fmt.Errorf("%w: no welcome into the room within %s", ErrJoin, g.o.JoinTimeout)
-				}
-			}
-			if err != nil {
-				c.fail(err)
-				mu.Lock()
-				failed++
-				if first == nil {
-					first = fmt.Errorf("participant %d: %w", c.idx, err)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return failed, first
 }
 
 // draw sends d's strokes, one message per tick, until ctx ends. A tick
@@ -582,18 +519,4 @@ func (g *wbGen) noteError(code string) {
 	g.errMu.Lock()
 	g.errCodes[code]++
 	g.errMu.Unlock()
-}
-
-func (g *wbGen) closeClients() {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	for _, c := range g.clients {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			c.close()
-		}()
-	}
-	wg.Wait()
 }

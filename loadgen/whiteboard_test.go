@@ -22,40 +22,12 @@ import (
 // generator or server may be left.
 func TestWhiteboardSmoke(t *testing.T) {
 	leaks := testenv.GoroutineCheck(t, 2)
-	cfg := app.Defaults()
-	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.Demo = false
-	cfg.Secret = "load-test-secret-0123"
-	cfg.LogLevel = "warn"
-	logw := io.Discard
-	if os.Getenv("AULA_TEST_LOAD_LOG") != "" {
-		logw = os.Stderr
-	}
-	log := slog.New(slog.NewTextHandler(logw, nil))
-	a, err := app.New(context.Background(), cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
-	closed := false
-	closeApp := func() {
-		if closed {
-			return
-		}
-		closed = true
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.Close(ctx)
-	}
-	t.Cleanup(closeApp)
+	url, secret, log, closeApp := startLoadServer(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := loadgen.RunWhiteboard(ctx, loadgen.WBOptions{
-		URL: a.URL(), Secret: cfg.Secret, Participants: 10, Rate: 60, PerDrawer: 30,
+		URL: url, Secret: secret, Participants: 10, Rate: 60, PerDrawer: 30,
 		Stroke: 5, Points: 2, ClearAt: 4,
 		Duration: 2 * time.Second, Warmup: time.Second, Drain: 10 * time.Second, Settle: -1,
 		JoinTimeout: 15 * time.Second, Logger: log,
@@ -119,4 +91,42 @@ func TestWhiteboardOptionsRefused(t *testing.T) {
 			t.Errorf("%s: %v, want ErrOptions", name, err)
 		}
 	}
+}
+
+// startLoadServer starts an in-process server for a scenario's smoke test
+// and returns its URL, secret, a logger (to stderr with
+// AULA_TEST_LOAD_LOG set) and a function that closes it (also at the
+// end of the test).
+func startLoadServer(t *testing.T) (url, secret string, log *slog.Logger, closeApp func()) {
+	t.Helper()
+	cfg := app.Defaults()
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.Demo = false
+	cfg.Secret = "load-test-secret-0123"
+	cfg.LogLevel = "warn"
+	logw := io.Discard
+	if os.Getenv("AULA_TEST_LOAD_LOG") != "" {
+		logw = os.Stderr
+	}
+	log = slog.New(slog.NewTextHandler(logw, nil))
+	a, err := app.New(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	closeApp = func() {
+		if closed {
+			return
+		}
+		closed = true
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Close(ctx)
+	}
+	t.Cleanup(closeApp)
+	return a.URL(), cfg.Secret, log, closeApp
 }

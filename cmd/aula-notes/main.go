@@ -1,0 +1,105 @@
+// Command aula-notes is the shared-notes side of Aula's load generator:
+// it joins N editors (default 50) to a running Aula server through the
+// real BigBlueButton API and WebSocket, without media, and has them all
+// type into the shared notes at a target rate of operations per second,
+// each an OT client as the browser's (one operation in flight, typing
+// composed meanwhile). It prints a Markdown table row and JSON:
+// operations sent and delivered per second, the latency from one editor's
+// operation to the others' screens (p50/p99), refusals, whether every
+// replica converged, and the server's CPU and RSS from its /metrics.
+// Loopback servers only, as documented in docs/performance.md; it stops
+// by itself.
+//
+//	aula-notes -url http://127.0.0.1:18080 -secret S -editors 50 -rate 200 -duration 20s
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"aula/loadgen"
+)
+
+func main() {
+	code, err := run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "aula-notes:", err)
+	}
+	os.Exit(code)
+}
+
+type extraFlags struct {
+	jsonPath string
+	header   bool
+}
+
+func run(args []string, stdout, stderr io.Writer, getenv func(string) string) (int, error) {
+	o, f, err := parseFlags(args, stderr, getenv)
+	if err != nil {
+		return 2, err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := loadgen.RunNotes(ctx, o)
+	if errors.Is(err, loadgen.ErrOptions) {
+		return 2, err
+	}
+	if err != nil {
+		return 1, err
+	}
+	if f.header {
+		fmt.Fprintln(stdout, loadgen.NotesMarkdownHeader())
+	}
+	fmt.Fprintln(stdout, res.MarkdownRow())
+	js := res.JSON()
+	if f.jsonPath != "" {
+		if err := os.WriteFile(f.jsonPath, []byte(js+"\n"), 0o644); err != nil {
+			return 1, fmt.Errorf("json: %w", err)
+		}
+	} else {
+		fmt.Fprintln(stdout, js)
+	}
+	return 0, nil
+}
+
+func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (loadgen.NotesOptions, extraFlags, error) {
+	var ef extraFlags
+	fs := flag.NewFlagSet("aula-notes", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o loadgen.NotesOptions
+	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080", "server base URL (its AULA_PUBLIC_URL)")
+	fs.StringVar(&o.Secret, "secret", getenv("AULA_SECRET"), "BigBlueButton shared secret (default $AULA_SECRET)")
+	fs.StringVar(&o.MeetingID, "meeting", "", "meeting ID to create (default: random)")
+	fs.IntVar(&o.Editors, "editors", 50, "editors in all, the first a moderator")
+	fs.Float64Var(&o.Rate, "rate", 100, "note operations per second, all editors together (at most 60 per editor)")
+	fs.IntVar(&o.MaxText, "max-text", 20000, "past this length every operation also deletes as much as it inserts")
+	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "measurement window")
+	fs.DurationVar(&o.Warmup, "warmup", 3*time.Second, "typing before the window")
+	fs.DurationVar(&o.Drain, "drain", 5*time.Second, "longest wait after the window for operations on their way")
+	fs.DurationVar(&o.Settle, "settle", 30*time.Second, "longest wait for the server to be idle before starting (negative: none)")
+	fs.IntVar(&o.JoinConcurrency, "join-concurrency", 8, "editors joining at once")
+	fs.DurationVar(&o.JoinTimeout, "join-timeout", 30*time.Second, "longest one join may take")
+	fs.StringVar(&ef.jsonPath, "json", "", "write the JSON result to this file instead of stdout")
+	fs.BoolVar(&ef.header, "header", true, "print the Markdown table header")
+	verbose := fs.Bool("v", false, "log progress and the server's errors to stderr")
+	if err := fs.Parse(args); err != nil {
+		return o, ef, err
+	}
+	if fs.NArg() > 0 {
+		return o, ef, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug // progress and every error from the server
+	}
+	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return o, ef, nil
+}
