@@ -2,13 +2,9 @@ package loadgen
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"math"
 	mrand "math/rand/v2"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +28,7 @@ import (
 // An operation inserts, at a random place, a token naming its editor and
 // sequence number ("e12.345;") and one filler character per further tick
 // composed into it; once the text is longer than MaxText it also deletes
-// as much at the end, so it stays well under the cap. The send time of
+// as much at another random place, so it stays well under the cap. The send time of
 // every operation and of its first keystroke are kept in this process, so
 // the latency from one editor's operation to the others' screens is
 // exact. The generator tracks only each replica's length, not its text:
@@ -40,11 +36,7 @@ import (
 
 // NotesOptions describe one notes run.
 type NotesOptions struct {
-	// URL is the server's public base URL; Secret its BBB shared secret.
-	URL    string
-	Secret string
-	// MeetingID names the meeting to create; empty: a random one.
-	MeetingID string
+	ScenarioOptions
 	// Editors in all, the first a moderator. Default 50.
 	Editors int
 	// Rate is the target of operations per second, all editors together.
@@ -52,31 +44,10 @@ type NotesOptions struct {
 	// MaxText: past this length (UTF-16 units) every operation deletes
 	// as much as it inserts. Default 20 000 (the cap is 100 000).
 	MaxText int
-	// Duration is the measurement window; Warmup the typing before it.
-	// Default warm-up 3 s.
-	Duration, Warmup time.Duration
-	// Drain is how long to wait after the window for operations still on
-	// their way. Default 5 s.
-	Drain time.Duration
-	// Settle bounds the wait, before anything starts, for the server to
-	// be idle. 0: 30 s; negative: no wait.
-	Settle time.Duration
-	// JoinConcurrency is how many editors join at once (default 8);
-	// JoinTimeout bounds one join (default 30 s).
-	JoinConcurrency int
-	JoinTimeout     time.Duration
-	// Logger gets progress lines; nil discards them.
-	Logger *slog.Logger
 }
 
 func (o *NotesOptions) validate() error {
-	var errs []string
-	if !strings.HasPrefix(o.URL, "http://") && !strings.HasPrefix(o.URL, "https://") {
-		errs = append(errs, "url must be an http(s) URL")
-	}
-	if o.Secret == "" {
-		errs = append(errs, "secret is required")
-	}
+	errs := o.check()
 	if o.Editors == 0 {
 		o.Editors = 50
 	}
@@ -93,33 +64,10 @@ func (o *NotesOptions) validate() error {
 	if o.MaxText < 100 || o.MaxText > room.MaxNotesUnits/2 {
 		errs = append(errs, fmt.Sprintf("max-text must be 100 to %d", room.MaxNotesUnits/2))
 	}
-	if o.Duration <= 0 || o.Duration > 10*time.Minute {
-		errs = append(errs, "duration must be between 0 and 10m")
-	}
-	if o.Warmup < 0 || o.Drain < 0 {
-		errs = append(errs, "warm-up and drain must not be negative")
-	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrOptions, strings.Join(errs, "; "))
 	}
-	if o.Warmup == 0 {
-		o.Warmup = 3 * time.Second
-	}
-	if o.Drain == 0 {
-		o.Drain = 5 * time.Second
-	}
-	if o.Settle == 0 {
-		o.Settle = 30 * time.Second
-	}
-	if o.JoinConcurrency <= 0 {
-		o.JoinConcurrency = 8
-	}
-	if o.JoinTimeout <= 0 {
-		o.JoinTimeout = 30 * time.Second
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.defaults()
 	return nil
 }
 
@@ -133,15 +81,10 @@ type sentOp struct {
 
 // notesGen is one notes run's shared state.
 type notesGen struct {
-	o         NotesOptions
-	log       *slog.Logger
-	base      string
-	meetingID string
-	api       *api
-	editors   []*editor
+	*scenario
+	o       NotesOptions
+	editors []*editor
 
-	measuring atomic.Bool
-	stopping  atomic.Bool
 	opLat     histogram // operation sent → another editor received it
 	typedLat  histogram // first keystroke in it → another editor received it
 	ackLat    histogram // operation sent → its author's ack
@@ -151,8 +94,6 @@ type notesGen struct {
 	conflicts atomic.Int64 // conflict errors (resynchronised)
 	errs      atomic.Int64 // other errors
 
-	errMu    sync.Mutex
-	errCodes map[string]int
 }
 
 // RunNotes creates a meeting, joins the editors, lets them type at the
@@ -163,55 +104,22 @@ func RunNotes(ctx context.Context, o NotesOptions) (*NotesResult, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	g := &notesGen{o: o, log: o.Logger, base: strings.TrimRight(o.URL, "/"), meetingID: o.MeetingID, errCodes: map[string]int{}}
-	if g.meetingID == "" {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		g.meetingID = "aula-notes-" + hex.EncodeToString(b[:])
-	}
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConnsPerHost: o.JoinConcurrency + 2, IdleConnTimeout: 30 * time.Second}}
-	defer hc.CloseIdleConnections()
-	g.api = &api{base: g.base, secret: o.Secret, hc: hc}
-
-	if o.Settle > 0 {
-		if err := settleServer(ctx, hc, g.base, o.Settle, g.log); err != nil {
-			return nil, err
-		}
-	}
-	idle, err := scrape(ctx, hc, g.base)
+	sc, idle, err := startScenario(ctx, &o.ScenarioOptions, "aula-notes-", "Aula notes load test")
 	if err != nil {
 		return nil, err
 	}
-	sigs := make([]*sigClient, o.Editors)
-	if err := g.api.create(ctx, g.meetingID, "Aula notes load test"); err != nil {
-		return nil, err
-	}
-	defer func() {
-		g.stopping.Store(true)
-		ectx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := g.api.end(ectx, g.meetingID); err != nil {
-			g.log.Warn("ending the meeting", "err", err)
-		}
-		closeSigClients(sigs)
-	}()
+	defer sc.finish()
+	g := &notesGen{scenario: sc, o: o}
 	perEditor := o.Rate / float64(o.Editors)
 	slots := int(math.Ceil(perEditor*(o.Warmup+o.Duration).Seconds())) + 64
 	for i := range o.Editors {
 		e := newEditor(g, i, slots)
 		g.editors = append(g.editors, e)
-		sigs[i] = e.sigClient
+		g.sigs = append(g.sigs, e.sigClient)
 	}
-	joinStart := time.Now()
-	// The moderator first, so nobody waits in the lobby; then the rest.
-	if _, err := joinAll(ctx, sigs[:1], 1, o.JoinTimeout); err != nil {
-		return nil, fmt.Errorf("moderator: %w", err)
+	if err := g.joinEveryone(ctx, o.JoinConcurrency, o.JoinTimeout); err != nil {
+		return nil, err
 	}
-	if n, err := joinAll(ctx, sigs[1:], o.JoinConcurrency, o.JoinTimeout); n > 0 {
-		return nil, fmt.Errorf("%d of %d editors did not join; first: %w", n, len(sigs)-1, err)
-	}
-	g.log.Info("joined", "editors", len(sigs), "in", time.Since(joinStart).Round(time.Millisecond))
 
 	tctx, stopTyping := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -226,36 +134,17 @@ func RunNotes(ctx context.Context, o NotesOptions) (*NotesResult, error) {
 	}
 	defer func() { stopTyping(); wg.Wait() }()
 
-	g.log.Info("warming up", "for", o.Warmup, "editors", o.Editors, "rate", o.Rate)
-	if err := sleep(ctx, o.Warmup); err != nil {
-		return nil, err
-	}
-	before, err := scrape(ctx, hc, g.base)
-	if err != nil {
-		return nil, err
-	}
-	cpu0, sys0 := selfCPU(), readSysStat()
-	g.measuring.Store(true)
-	g.log.Info("measuring", "for", o.Duration)
-	werr := sleep(ctx, o.Duration)
-	g.measuring.Store(false)
-	cpu1, sys1 := selfCPU(), readSysStat()
-	stopTyping()
-	wg.Wait()
-	if werr != nil {
-		return nil, werr
-	}
-	after, err := scrape(ctx, hc, g.base)
+	g.log.Info("typing", "editors", o.Editors, "rate", o.Rate)
+	w, err := g.measure(ctx, o.Warmup, o.Duration, func() { stopTyping(); wg.Wait() })
 	if err != nil {
 		return nil, err
 	}
 	drained := g.waitDrained(ctx, o.Drain)
-	res := g.result(idle, before, after, cpu1-cpu0)
+	res := g.result(idle, w.before, w.after, w.genCPU)
 	res.Drained = drained
 	res.Converged, res.FinalRev, res.FinalLength = g.converged(ctx)
-	res.MachineCPUPercent = (sys1.busy - sys0.busy).Seconds() / res.WindowSeconds * 100
-	res.SoftirqCPUPercent = (sys1.softirq - sys0.softirq).Seconds() / res.WindowSeconds * 100
-	res.OtherCPUPercent = max(res.MachineCPUPercent-res.ServerCPUPercent-res.GeneratorCPUPercent-res.SoftirqCPUPercent, 0)
+	res.MachineCPUPercent, res.SoftirqCPUPercent, res.OtherCPUPercent =
+		w.machineCPU(res.WindowSeconds, res.ServerCPUPercent, res.GeneratorCPUPercent)
 	return res, nil
 }
 
@@ -431,9 +320,7 @@ func (g *notesGen) noteError(code string) {
 	default:
 		g.errs.Add(1)
 	}
-	g.errMu.Lock()
-	g.errCodes[code]++
-	g.errMu.Unlock()
+	g.countCode(code)
 }
 
 // pickPos is a random insert position in [0, n].

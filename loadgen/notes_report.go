@@ -3,9 +3,6 @@ package loadgen
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 	"time"
 )
 
@@ -77,13 +74,7 @@ func (g *notesGen) result(idle, before, after *sample, genCPU time.Duration) *No
 	r.TypedP50Millis, r.TypedP99Millis = ms(g.typedLat.quantile(0.50)), ms(g.typedLat.quantile(0.99))
 	r.AckP50Millis, r.AckP99Millis = ms(g.ackLat.quantile(0.50)), ms(g.ackLat.quantile(0.99))
 	r.RateLimited, r.Conflicts, r.OtherErrors = g.refused.Load(), g.conflicts.Load(), g.errs.Load()
-	g.errMu.Lock()
-	var codes []string
-	for _, k := range slices.Sorted(maps.Keys(g.errCodes)) {
-		codes = append(codes, fmt.Sprintf("%s=%d", k, g.errCodes[k]))
-	}
-	g.errMu.Unlock()
-	r.ErrorCodes = strings.Join(codes, ",")
+	r.ErrorCodes = g.codeSummary()
 
 	cpu := after.sum(mCPU) - before.sum(mCPU)
 	r.ServerCPUPercent = cpu / dt * 100

@@ -24,9 +24,10 @@ func TestNotesSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := loadgen.RunNotes(ctx, loadgen.NotesOptions{
-		URL: url, Secret: secret, Editors: 8, Rate: 80, MaxText: 300,
-		Duration: 2 * time.Second, Warmup: time.Second, Drain: 10 * time.Second, Settle: -1,
-		JoinTimeout: 15 * time.Second, Logger: log,
+		ScenarioOptions: loadgen.ScenarioOptions{URL: url, Secret: secret,
+			Duration: 2 * time.Second, Warmup: time.Second, Drain: 10 * time.Second, Settle: -1,
+			JoinTimeout: 15 * time.Second, Logger: log},
+		Editors: 8, Rate: 80, MaxText: 300,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +67,8 @@ func TestNotesSmoke(t *testing.T) {
 }
 
 func TestNotesOptionsRefused(t *testing.T) {
-	ok := loadgen.NotesOptions{URL: "http://127.0.0.1:1", Secret: "s", Rate: 20, Duration: time.Second}
+	ok := loadgen.NotesOptions{Rate: 20,
+		ScenarioOptions: loadgen.ScenarioOptions{URL: "http://127.0.0.1:1", Secret: "s", Duration: time.Second}}
 	for name, mod := range map[string]func(o *loadgen.NotesOptions){
 		"no url":       func(o *loadgen.NotesOptions) { o.URL = "ftp://x" },
 		"no secret":    func(o *loadgen.NotesOptions) { o.Secret = "" },

@@ -323,21 +323,6 @@ func joinAll(ctx context.Context, cs []*sigClient, n int, timeout time.Duration)
 	return failed, first
 }
 
-// closeSigClients closes the clients' sockets, 16 at a time.
-func closeSigClients(cs []*sigClient) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	for _, c := range cs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			c.close()
-		}()
-	}
-	wg.Wait()
-}
-
 // settleServer waits until the server uses under 5 % of a core over a
 // second, at most within; past that it goes on with a warning (the
 // result's server CPU then includes the rest).

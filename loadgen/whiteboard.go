@@ -2,13 +2,9 @@ package loadgen
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"math"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,11 +29,7 @@ import (
 
 // WBOptions describe one whiteboard run.
 type WBOptions struct {
-	// URL is the server's public base URL; Secret its BBB shared secret.
-	URL    string
-	Secret string
-	// MeetingID names the meeting to create; empty: a random one.
-	MeetingID string
+	ScenarioOptions
 	// Participants in all, the presenter included. Default 100.
 	Participants int
 	// Rate is the target of whiteboard messages per second, all drawers
@@ -58,32 +50,10 @@ type WBOptions struct {
 	// ClearAt: the presenter clears the page (wb.clear, all) when it holds
 	// this many shapes, well before the cap of 1000. Default 600.
 	ClearAt int
-	// Duration is the measurement window; Warmup the drawing before it.
-	// Default warm-up 3 s.
-	Duration, Warmup time.Duration
-	// Drain is how long to wait after the window for messages still on
-	// their way. Default 5 s.
-	Drain time.Duration
-	// Settle bounds the wait, before anything starts, for the server to
-	// be idle (under 5 % of a core over a second; a fresh server compiles
-	// its PDF renderer for some seconds). 0: 30 s; negative: no wait.
-	Settle time.Duration
-	// JoinConcurrency is how many participants join at once (default 8);
-	// JoinTimeout bounds one join (default 30 s).
-	JoinConcurrency int
-	JoinTimeout     time.Duration
-	// Logger gets progress lines; nil discards them.
-	Logger *slog.Logger
 }
 
 func (o *WBOptions) validate() error {
-	var errs []string
-	if !strings.HasPrefix(o.URL, "http://") && !strings.HasPrefix(o.URL, "https://") {
-		errs = append(errs, "url must be an http(s) URL")
-	}
-	if o.Secret == "" {
-		errs = append(errs, "secret is required")
-	}
+	errs := o.check()
 	if o.Participants == 0 {
 		o.Participants = 100
 	}
@@ -120,33 +90,10 @@ func (o *WBOptions) validate() error {
 	if o.ClearAt < 1 || o.ClearAt > 900 {
 		errs = append(errs, "clear-at must be 1 to 900 (a page holds 1000 shapes)")
 	}
-	if o.Duration <= 0 || o.Duration > 10*time.Minute {
-		errs = append(errs, "duration must be between 0 and 10m")
-	}
-	if o.Warmup < 0 || o.Drain < 0 {
-		errs = append(errs, "warm-up and drain must not be negative")
-	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrOptions, strings.Join(errs, "; "))
 	}
-	if o.Warmup == 0 {
-		o.Warmup = 3 * time.Second
-	}
-	if o.Drain == 0 {
-		o.Drain = 5 * time.Second
-	}
-	if o.Settle == 0 {
-		o.Settle = 30 * time.Second
-	}
-	if o.JoinConcurrency <= 0 {
-		o.JoinConcurrency = 8
-	}
-	if o.JoinTimeout <= 0 {
-		o.JoinTimeout = 30 * time.Second
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.defaults()
 	return nil
 }
 
@@ -174,26 +121,18 @@ type drawer struct {
 
 // wbGen is one whiteboard run's shared state.
 type wbGen struct {
-	o         WBOptions
-	log       *slog.Logger
-	base      string
-	meetingID string
-	api       *api
+	*scenario
+	o WBOptions
 
 	clients []*wbClient
 	drawers []*drawer
 
-	measuring atomic.Bool
-	stopping  atomic.Bool
-	latency   histogram
-	maxLat    atomic.Int64
-	unknown   atomic.Int64 // whiteboard messages that match no sent message
-	refused   atomic.Int64 // rate_limited errors
-	errs      atomic.Int64 // other errors
-	clears    atomic.Int64
-
-	errMu    sync.Mutex
-	errCodes map[string]int
+	latency histogram
+	maxLat  atomic.Int64
+	unknown atomic.Int64 // whiteboard messages that match no sent message
+	refused atomic.Int64 // rate_limited errors
+	errs    atomic.Int64 // other errors
+	clears  atomic.Int64
 }
 
 // RunWhiteboard creates a meeting, joins the participants, lets the
@@ -204,53 +143,19 @@ func RunWhiteboard(ctx context.Context, o WBOptions) (*WBResult, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	g := &wbGen{o: o, log: o.Logger, base: strings.TrimRight(o.URL, "/"), meetingID: o.MeetingID, errCodes: map[string]int{}}
-	if g.meetingID == "" {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		g.meetingID = "aula-wb-" + hex.EncodeToString(b[:])
-	}
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConnsPerHost: o.JoinConcurrency + 2, IdleConnTimeout: 30 * time.Second}}
-	defer hc.CloseIdleConnections()
-	g.api = &api{base: g.base, secret: o.Secret, hc: hc}
-
-	if o.Settle > 0 {
-		if err := settleServer(ctx, hc, g.base, o.Settle, g.log); err != nil {
-			return nil, err
-		}
-	}
-	idle, err := scrape(ctx, hc, g.base)
+	sc, idle, err := startScenario(ctx, &o.ScenarioOptions, "aula-wb-", "Aula whiteboard load test")
 	if err != nil {
 		return nil, err
 	}
-	sigs := make([]*sigClient, o.Participants)
-	if err := g.api.create(ctx, g.meetingID, "Aula whiteboard load test"); err != nil {
-		return nil, err
-	}
-	defer func() {
-		g.stopping.Store(true)
-		ectx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := g.api.end(ectx, g.meetingID); err != nil {
-			g.log.Warn("ending the meeting", "err", err)
-		}
-		closeSigClients(sigs)
-	}()
-
+	defer sc.finish()
+	g := &wbGen{scenario: sc, o: o}
 	for i := range o.Participants {
 		g.clients = append(g.clients, newWBClient(g, i))
-		sigs[i] = g.clients[i].sigClient
+		g.sigs = append(g.sigs, g.clients[i].sigClient)
 	}
-	joinStart := time.Now()
-	// The presenter first, so nobody waits in the lobby; then the rest.
-	if _, err := joinAll(ctx, sigs[:1], 1, o.JoinTimeout); err != nil {
-		return nil, fmt.Errorf("presenter: %w", err)
+	if err := g.joinEveryone(ctx, o.JoinConcurrency, o.JoinTimeout); err != nil {
+		return nil, err
 	}
-	if n, err := joinAll(ctx, sigs[1:], o.JoinConcurrency, o.JoinTimeout); n > 0 {
-		return nil, fmt.Errorf("%d of %d viewers did not join; first: %w", n, len(g.clients)-1, err)
-	}
-	g.log.Info("joined", "participants", len(g.clients), "in", time.Since(joinStart).Round(time.Millisecond))
 
 	// The presenter lets the viewers that draw draw.
 	var ids []string
@@ -288,37 +193,18 @@ func RunWhiteboard(ctx context.Context, o WBOptions) (*WBResult, error) {
 	}
 	defer func() { stopDrawing(); wg.Wait() }()
 
-	g.log.Info("warming up", "for", o.Warmup, "drawers", o.Drawers, "rate", o.Rate)
-	if err := sleep(ctx, o.Warmup); err != nil {
-		return nil, err
-	}
-	before, err := scrape(ctx, hc, g.base)
-	if err != nil {
-		return nil, err
-	}
-	cpu0, sys0 := selfCPU(), readSysStat()
-	g.measuring.Store(true)
-	g.log.Info("measuring", "for", o.Duration)
-	werr := sleep(ctx, o.Duration)
-	g.measuring.Store(false)
-	cpu1, sys1 := selfCPU(), readSysStat()
-	stopDrawing()
-	wg.Wait()
-	if werr != nil {
-		return nil, werr
-	}
-	after, err := scrape(ctx, hc, g.base)
+	g.log.Info("drawing", "drawers", o.Drawers, "rate", o.Rate)
+	w, err := g.measure(ctx, o.Warmup, o.Duration, func() { stopDrawing(); wg.Wait() })
 	if err != nil {
 		return nil, err
 	}
 	// Wait for what is still on its way (a receiver that fell behind
 	// catches up, or the server dropped it).
 	drained := g.waitDrained(ctx, o.Drain)
-	res := g.result(idle, before, after, cpu1-cpu0)
+	res := g.result(idle, w.before, w.after, w.genCPU)
 	res.Drained = drained
-	res.MachineCPUPercent = (sys1.busy - sys0.busy).Seconds() / res.WindowSeconds * 100
-	res.SoftirqCPUPercent = (sys1.softirq - sys0.softirq).Seconds() / res.WindowSeconds * 100
-	res.OtherCPUPercent = max(res.MachineCPUPercent-res.ServerCPUPercent-res.GeneratorCPUPercent-res.SoftirqCPUPercent, 0)
+	res.MachineCPUPercent, res.SoftirqCPUPercent, res.OtherCPUPercent =
+		w.machineCPU(res.WindowSeconds, res.ServerCPUPercent, res.GeneratorCPUPercent)
 	return res, nil
 }
 
@@ -516,7 +402,5 @@ func (g *wbGen) noteError(code string) {
 	} else {
 		g.errs.Add(1)
 	}
-	g.errMu.Lock()
-	g.errCodes[code]++
-	g.errMu.Unlock()
+	g.countCode(code)
 }

@@ -3,10 +3,7 @@ package loadgen
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
-	"slices"
-	"strings"
 	"time"
 )
 
@@ -93,13 +90,7 @@ func (g *wbGen) result(idle, before, after *sample, genCPU time.Duration) *WBRes
 	r.LatencyMaxMillis = ms(time.Duration(g.maxLat.Load()))
 	r.RateLimited = g.refused.Load()
 	r.OtherErrors = g.errs.Load()
-	g.errMu.Lock()
-	var codes []string
-	for _, k := range slices.Sorted(maps.Keys(g.errCodes)) {
-		codes = append(codes, fmt.Sprintf("%s=%d", k, g.errCodes[k]))
-	}
-	g.errMu.Unlock()
-	r.ErrorCodes = strings.Join(codes, ",")
+	r.ErrorCodes = g.codeSummary()
 	r.Clears = g.clears.Load()
 
 	cpu := after.sum(mCPU) - before.sum(mCPU)

@@ -27,10 +27,10 @@ func TestWhiteboardSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := loadgen.RunWhiteboard(ctx, loadgen.WBOptions{
-		URL: url, Secret: secret, Participants: 10, Rate: 60, PerDrawer: 30,
-		Stroke: 5, Points: 2, ClearAt: 4,
-		Duration: 2 * time.Second, Warmup: time.Second, Drain: 10 * time.Second, Settle: -1,
-		JoinTimeout: 15 * time.Second, Logger: log,
+		ScenarioOptions: loadgen.ScenarioOptions{URL: url, Secret: secret,
+			Duration: 2 * time.Second, Warmup: time.Second, Drain: 10 * time.Second, Settle: -1,
+			JoinTimeout: 15 * time.Second, Logger: log},
+		Participants: 10, Rate: 60, PerDrawer: 30, Stroke: 5, Points: 2, ClearAt: 4,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,8 @@ func TestWhiteboardSmoke(t *testing.T) {
 }
 
 func TestWhiteboardOptionsRefused(t *testing.T) {
-	ok := loadgen.WBOptions{URL: "http://127.0.0.1:1", Secret: "s", Rate: 20, Duration: time.Second}
+	ok := loadgen.WBOptions{Rate: 20,
+		ScenarioOptions: loadgen.ScenarioOptions{URL: "http://127.0.0.1:1", Secret: "s", Duration: time.Second}}
 	for name, mod := range map[string]func(o *loadgen.WBOptions){
 		"no url":          func(o *loadgen.WBOptions) { o.URL = "ftp://x" },
 		"no secret":       func(o *loadgen.WBOptions) { o.Secret = "" },

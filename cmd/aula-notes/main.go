@@ -23,7 +23,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"aula/loadgen"
 )
@@ -75,18 +74,10 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (lo
 	fs := flag.NewFlagSet("aula-notes", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o loadgen.NotesOptions
-	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080", "server base URL (its AULA_PUBLIC_URL)")
-	fs.StringVar(&o.Secret, "secret", getenv("AULA_SECRET"), "BigBlueButton shared secret (default $AULA_SECRET)")
-	fs.StringVar(&o.MeetingID, "meeting", "", "meeting ID to create (default: random)")
+	o.AddFlags(fs, getenv)
 	fs.IntVar(&o.Editors, "editors", 50, "editors in all, the first a moderator")
 	fs.Float64Var(&o.Rate, "rate", 100, "note operations per second, all editors together (at most 60 per editor)")
 	fs.IntVar(&o.MaxText, "max-text", 20000, "past this length every operation also deletes as much as it inserts")
-	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "measurement window")
-	fs.DurationVar(&o.Warmup, "warmup", 3*time.Second, "typing before the window")
-	fs.DurationVar(&o.Drain, "drain", 5*time.Second, "longest wait after the window for operations on their way")
-	fs.DurationVar(&o.Settle, "settle", 30*time.Second, "longest wait for the server to be idle before starting (negative: none)")
-	fs.IntVar(&o.JoinConcurrency, "join-concurrency", 8, "editors joining at once")
-	fs.DurationVar(&o.JoinTimeout, "join-timeout", 30*time.Second, "longest one join may take")
 	fs.StringVar(&ef.jsonPath, "json", "", "write the JSON result to this file instead of stdout")
 	fs.BoolVar(&ef.header, "header", true, "print the Markdown table header")
 	verbose := fs.Bool("v", false, "log progress and the server's errors to stderr")

@@ -23,7 +23,6 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
-	"time"
 
 	"aula/loadgen"
 )
@@ -86,9 +85,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (lo
 	fs := flag.NewFlagSet("aula-wb", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o loadgen.WBOptions
-	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080", "server base URL (its AULA_PUBLIC_URL)")
-	fs.StringVar(&o.Secret, "secret", getenv("AULA_SECRET"), "BigBlueButton shared secret (default $AULA_SECRET)")
-	fs.StringVar(&o.MeetingID, "meeting", "", "meeting ID to create (default: random)")
+	o.AddFlags(fs, getenv)
 	fs.IntVar(&o.Participants, "participants", 100, "participants in all, the presenter included")
 	fs.Float64Var(&o.Rate, "rate", 20, "whiteboard messages per second, all drawers together (wb.drawing and wb.draw)")
 	fs.IntVar(&o.Drawers, "drawers", 0, "drawers sharing the rate: the presenter and viewers it lets draw (0: as few as keep each under -per-drawer)")
@@ -96,12 +93,6 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (lo
 	fs.IntVar(&o.Stroke, "stroke", 10, "messages per stroke: stroke-1 wb.drawing, then one wb.draw")
 	fs.IntVar(&o.Points, "points", 3, "points each message adds to the stroke")
 	fs.IntVar(&o.ClearAt, "clear-at", 600, "the presenter clears the page when it holds this many shapes")
-	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "measurement window")
-	fs.DurationVar(&o.Warmup, "warmup", 3*time.Second, "drawing before the window")
-	fs.DurationVar(&o.Drain, "drain", 5*time.Second, "longest wait after the window for messages on their way")
-	fs.DurationVar(&o.Settle, "settle", 30*time.Second, "longest wait for the server to be idle before starting (negative: none)")
-	fs.IntVar(&o.JoinConcurrency, "join-concurrency", 8, "participants joining at once")
-	fs.DurationVar(&o.JoinTimeout, "join-timeout", 30*time.Second, "longest one join may take")
 	fs.StringVar(&ef.jsonPath, "json", "", "write the JSON result to this file instead of stdout")
 	fs.StringVar(&ef.cpuProfile, "cpuprofile", "", "write the generator's own CPU profile to this file")
 	fs.BoolVar(&ef.header, "header", true, "print the Markdown table header")
