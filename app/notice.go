@@ -6,17 +6,10 @@ import (
 	"slices"
 	"strings"
 
+	"aula/dialin"
 	"aula/notice"
 	"aula/room"
 	"aula/web"
-)
-
-// How the dial-in gateway names callers in a room (dialin/privacy.go:
-// maskedName and the counter of withheld numbers). The names are the same
-// in every language: they are the participant's display name.
-const (
-	noticeCallerName   = "Phone \u00b7\u00b7\u00b7789"
-	noticeWithheldName = "Phone 1"
 )
 
 // NoticeFacts describes what cfg makes the server process, for the
@@ -40,7 +33,9 @@ func NoticeFacts(cfg Config) notice.Facts {
 	}
 	if f.DialIn {
 		f.DialNumber = strings.TrimSpace(cfg.DialNumber)
-		f.CallerName, f.WithheldName = noticeCallerName, noticeWithheldName
+		// As the gateway names callers in a room, the same in every
+		// language (it is their display name): an example number.
+		f.CallerName, f.WithheldName = dialin.MaskedName("0301234789"), dialin.WithheldName(1)
 	}
 	f.TURN, _, _ = cfg.turnPort() // an invalid value is refused by Validate
 	if p, err := cfg.videoPolicy(); err == nil {

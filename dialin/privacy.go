@@ -47,11 +47,17 @@ func callerNumber(req *sip.Request) (digits string, withheld bool) {
 	return digits, false
 }
 
-// maskedName is how a caller appears in the room: "Phone ···789", the
-// last three digits after U+00B7 middle dots.
-func maskedName(digits string) string {
+// MaskedName is how a caller appears in the room: "Phone ···789", the
+// last three digits after U+00B7 middle dots. digits has at least four
+// (callerNumber treats fewer as withheld). Exported for the privacy
+// notice, which shows an example.
+func MaskedName(digits string) string {
 	return "Phone \u00b7\u00b7\u00b7" + digits[len(digits)-3:]
 }
+
+// WithheldName is how the n-th caller of a meeting without a number
+// appears: "Phone 1", "Phone 2" …
+func WithheldName(n int) string { return "Phone " + strconv.Itoa(n) }
 
 // meetingSecrets holds what a meeting's callers need that must die with
 // the meeting: the HMAC key for caller identities and the counter of
@@ -92,11 +98,11 @@ func (s *secrets) identity(meetingKey, digits string, withheld bool) (name, user
 	ms := s.get(meetingKey)
 	if withheld {
 		ms.anon++
-		return "Phone " + strconv.Itoa(ms.anon), ""
+		return WithheldName(ms.anon), ""
 	}
 	mac := hmac.New(sha256.New, ms.key[:])
 	mac.Write([]byte(digits))
-	return maskedName(digits), "phone:" + hex.EncodeToString(mac.Sum(nil)[:12])
+	return MaskedName(digits), "phone:" + hex.EncodeToString(mac.Sum(nil)[:12])
 }
 
 func (s *secrets) forget(meetingKey string) {
