@@ -48,6 +48,54 @@ func TestWelcomeShowsRoomButNothingInternal(t *testing.T) {
 	}
 }
 
+// TestRosterNeverShowsEmailOrInternalIDs: what the platform knows of a
+// participant (its userID, often an e-mail address; userdata-*; the
+// avatar's address) reaches no client — not the others' roster, join and
+// update messages, not the chat, not the participant's own welcome.
+func TestRosterNeverShowsEmailOrInternalIDs(t *testing.T) {
+	e := newEnv(t, nil)
+	mod := e.dial(e.join("Maria", room.Moderator))
+	welcomeOfMsg(t, mod)
+	tok, sess, err := e.mgr.NewSession(context.Background(), e.mt.Key, room.Identity{
+		Name: "Vera", Role: room.Viewer, UserID: "vera.schulz@uni.example",
+		AvatarURL:  "https://lms.example/pluginfile/4711/avatar.png",
+		CustomData: map[string]string{"bbb_email": "vera@mail.example", "matrikel": "mat-0815"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sessions.Store(tok, sess)
+	vera := e.dial(tok)
+	welcomeOfMsg(t, vera)
+	mod.expect(TypeParticipantJoined, nil)
+	up := true
+	vera.send(TypeHandRaise, "h1", HandRaise{Up: &up})
+	vera.send(TypeChatSend, "c1", ChatSend{Text: "Guten Morgen"})
+	mod.expect(TypeChatMessage, nil)
+	for name, c := range map[string]*client{"moderator": mod, "Vera": vera} {
+		c.pending()
+		var all [][]byte
+		for done := false; !done; {
+			select {
+			case b := <-c.raw:
+				all = append(all, b)
+			default:
+				done = true
+			}
+		}
+		if len(all) < 3 {
+			t.Fatalf("%s received only %d messages", name, len(all))
+		}
+		for _, b := range all {
+			for _, secret := range []string{"vera.schulz", "uni.example", "mail.example", "mat-0815", "pluginfile", "4711", "userID", "customData"} {
+				if bytes.Contains(b, []byte(secret)) {
+					t.Errorf("%s received %q: %s", name, secret, b)
+				}
+			}
+		}
+	}
+}
+
 func TestLobbyUntilModeratorArrives(t *testing.T) {
 	e := newEnv(t, nil)
 	viewer := e.dial(e.join("Vera", room.Viewer))
