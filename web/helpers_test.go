@@ -45,7 +45,10 @@ type env struct {
 	t     *testing.T
 	srv   *httptest.Server
 	mgr   *room.Manager
+	mem   *store.Memory // the manager's store
 	files *store.Dir
+	// dataDir is files' root on disk.
+	dataDir string
 	// docSvc converts the documents of e's meetings.
 	docSvc *present.Service
 	ws     *fakeWS
@@ -73,21 +76,16 @@ func catalogue(lang string) []byte {
 }
 
 // newDir is a real file store in a fresh temporary directory.
-func newDir(t *testing.T) *store.Dir {
-	t.Helper()
-	d, err := store.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	t.Helper()
-	e := &env{t: t, files: newDir(t), ws: &fakeWS{}, log: &testenv.LogBuffer{}, reg: prometheus.NewRegistry()}
+	e := &env{t: t, dataDir: t.TempDir(), mem: store.NewMemory(nil), ws: &fakeWS{}, log: &testenv.LogBuffer{}, reg: prometheus.NewRegistry()}
+	var err error
+	if e.files, err = store.NewDir(e.dataDir); err != nil {
+		t.Fatal(err)
+	}
 	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.mgr = room.NewManager(room.Config{Logger: logger, Features: []room.FeatureSpec{room.PresentationFeature(), room.WhiteboardFeature(),
-		room.NotesFeature(), room.VideoFeature(room.VideoPolicy{Providers: []string{room.ProviderFile, room.ProviderYouTube}})}}, store.NewMemory(nil), e.files)
+		room.NotesFeature(), room.VideoFeature(room.VideoPolicy{Providers: []string{room.ProviderFile, room.ProviderYouTube}})}}, e.mem, e.files)
 	// The listener exists before the handler, so PublicURL can name it.
 	e.srv = httptest.NewUnstartedServer(nil)
 	t.Cleanup(e.srv.Close)

@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,8 +28,13 @@ func TestNotesExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	get := func(cookie *http.Cookie, page, format string) (int, string, http.Header) {
-		return e.do(http.MethodGet, page+"notes/export?format="+format, cookie, nil)
+		status, body, h := e.do(http.MethodGet, page+"notes/export?format="+format, cookie, nil)
+		if status == 200 && !strings.Contains(h.Get("Cache-Control"), "no-store") {
+			t.Errorf("%s export may be cached: Cache-Control %q", format, h.Get("Cache-Control"))
+		}
+		return status, body, h
 	}
+	filesBefore := listFiles(t, e.dataDir)
 	if status, _, _ := get(c.vieCookie, c.viePage, "txt"); status != http.StatusForbidden {
 		t.Fatalf("a viewer's export: %d", status)
 	}
@@ -58,6 +65,32 @@ func TestNotesExport(t *testing.T) {
 	if status, _, _ := get(c.modCookie, c.modPage, "exe"); status != http.StatusBadRequest {
 		t.Fatalf("an unknown format: %d", status)
 	}
+	// Made on request, never stored: no file was added, and no store
+	// value holds an export (the notes' own text is state, not an export).
+	if after := listFiles(t, e.dataDir); !slices.Equal(after, filesBefore) {
+		t.Errorf("files before the exports %v, after %v", filesBefore, after)
+	}
+	for k, v := range e.mem.Dump() {
+		if strings.Contains(v, "%PDF") || strings.Contains(v, "<strong>") || strings.Contains(v, "Heute wichtig") {
+			t.Errorf("the store keeps an export under %s", k)
+		}
+	}
+}
+
+// listFiles lists the files under dir, sorted.
+func listFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestVideoFrame: the video frame exists only while a video is shared, and
