@@ -75,7 +75,6 @@ func catalogue(lang string) []byte {
 	return b
 }
 
-// newDir is a real file store in a fresh temporary directory.
 func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	t.Helper()
 	e := &env{t: t, dataDir: t.TempDir(), mem: store.NewMemory(nil), ws: &fakeWS{}, log: &testenv.LogBuffer{}, reg: prometheus.NewRegistry()}
