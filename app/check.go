@@ -91,9 +91,7 @@ func Check(ctx context.Context, cfg Config, o CheckOptions) []CheckResult {
 	}
 	checkSecret(cfg, o, add)
 	checkDir(cfg.DataDir, "data directory", add)
-	if cfg.LogDir != "" {
-		checkDir(cfg.LogDir, "log directory", add)
-	}
+	checkLogDir(cfg, add)
 	checkClock(ctx, cfg, o, add)
 	checkPublicURL(cfg, add)
 	checkCerts(cfg, o.Now(), add)
@@ -130,6 +128,33 @@ func checkDir(dir, name string, add addFunc) {
 	f.Close()
 	os.Remove(f.Name())
 	add(CheckOK, name, "%s writable", dir)
+}
+
+// checkLogDir: the log directory is writable; without one, a warning
+// that nothing personal is logged at all (stderr never carries personal
+// data, package logs), so fault-finding has no addresses or numbers and
+// `aula privacy` finds nothing.
+func checkLogDir(cfg Config, add addFunc) {
+	if cfg.LogDir == "" {
+		add(CheckWarn, "log directory", "AULA_LOG_DIR is not set: the log goes to stderr without any personal data "+
+			"(no IP addresses, browsers or callers' numbers), so `aula privacy` has nothing to find; "+
+			"set it for the conference log with them, deleted after AULA_LOG_RETENTION (%s)", retentionText(cfg.LogRetention))
+		return
+	}
+	checkDir(cfg.LogDir, "log directory", add)
+}
+
+// retentionText names a retention period in days when it is whole days
+// ("28 days"), else as Go writes it.
+func retentionText(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d > 0 && d%day == 0 {
+		if d == day {
+			return "1 day"
+		}
+		return strconv.FormatInt(int64(d/day), 10) + " days"
+	}
+	return d.String()
 }
 
 // buildTime is when the binary was built (VCS commit time), or the start

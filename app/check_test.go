@@ -139,3 +139,36 @@ func TestCheckOnARunningServer(t *testing.T) {
 		t.Fatalf("port of a running Aula:\n%s", results(rs))
 	}
 }
+
+// TestCheckLogDir: without AULA_LOG_DIR the check warns that no personal
+// data is logged (so `aula privacy` finds nothing) and names the variable
+// that turns the conference log with its retention on; with it, the
+// directory is checked.
+func TestCheckLogDir(t *testing.T) {
+	cfg := Defaults()
+	cfg.DataDir = t.TempDir()
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.RTCUDPPort, cfg.RTCTCPPort = 0, 0
+	rs := find(Check(context.Background(), cfg, CheckOptions{Getenv: env(nil)}), "log directory")
+	if len(rs) != 1 || rs[0].Status != CheckWarn {
+		t.Fatalf("without a log directory: %v", rs)
+	}
+	for _, w := range []string{"AULA_LOG_DIR is not set", "without any personal data", "`aula privacy` has nothing to find", "AULA_LOG_RETENTION (28 days)"} {
+		if !strings.Contains(rs[0].Detail, w) {
+			t.Errorf("detail %q lacks %q", rs[0].Detail, w)
+		}
+	}
+
+	cfg.LogDir = t.TempDir()
+	cfg.LogRetention = 36 * time.Hour
+	rs = find(Check(context.Background(), cfg, CheckOptions{Getenv: env(nil)}), "log directory")
+	if len(rs) != 1 || rs[0].Status != CheckOK || !strings.Contains(rs[0].Detail, "writable") {
+		t.Fatalf("with a log directory: %v", rs)
+	}
+	if got := retentionText(36 * time.Hour); got != "36h0m0s" {
+		t.Errorf("retentionText(36h) = %q", got)
+	}
+	if got := retentionText(24 * time.Hour); got != "1 day" {
+		t.Errorf("retentionText(24h) = %q", got)
+	}
+}

@@ -19,7 +19,7 @@ func NoticeFacts(cfg Config) notice.Facts {
 	f := notice.Facts{
 		Store:        notice.StoreMemory,
 		StoreTTL:     cfg.StoreTTL,
-		LogFiles:     cfg.LogDir != "",
+		LogFiles:     cfg.LogDir != "",  // without it logs.New logs no personal data
 		DialIn:       cfg.SIPAddr != "", // startDialin's condition
 		CookieName:   web.CookieName,
 		CookieSecure: strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://"),

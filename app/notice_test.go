@@ -129,3 +129,42 @@ func TestNoticeFromConfigRenders(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticeWithoutLogDir: without AULA_LOG_DIR the server logs no
+// personal data (package logs filters stderr), and the notice of that
+// configuration says so in both languages, the caller's number included.
+func TestNoticeWithoutLogDir(t *testing.T) {
+	cfg := loadNoticeConfig(t, "-sip-addr", "127.0.0.1:5060", "-dial-number", "+49 30 1234567")
+	if f := NoticeFacts(cfg); f.LogFiles || f.ConferenceLogRetention != 0 || f.AccessLogRetention != 0 {
+		t.Fatalf("facts without a log directory: %+v", f)
+	}
+	for lang, c := range map[string]struct{ want, not []string }{
+		"de": {
+			want: []string{"**Ihre vollständige Rufnummer** wird überhaupt nicht protokolliert.",
+				"protokolliert der\n  Server keine personenbezogenen Daten: keine IP-Adresse",
+				"keine Angaben zu Browser und Betriebssystem, keine\n  Rufnummer.", "nur Betriebsmeldungen\n  ohne personenbezogene Daten"},
+			not: []string{"wird nur in das Serverprotokoll", "28 Tage", "7 Tage", "gekürzter IP-Adresse"},
+		},
+		"en": {
+			want: []string{"**Your full phone number** is not logged at all.",
+				"the server logs no\n  personal data: no IP address", "browser or operating system, no phone number.",
+				"only operational messages without personal data"},
+			not: []string{"is written only to the server log", "28 days", "7 days", "/24"},
+		},
+	} {
+		var b bytes.Buffer
+		if err := notice.Write(&b, NoticeFacts(cfg), lang); err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s: missing %q in\n%s", lang, w, b.String())
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(b.String(), w) {
+				t.Errorf("%s: has %q without a log directory", lang, w)
+			}
+		}
+	}
+}

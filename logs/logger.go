@@ -22,13 +22,15 @@ const (
 
 // Options configure the server logger.
 type Options struct {
-	// Dir is the log directory; empty: stderr only, as text with every
-	// attribute (then journald, or whatever collects stderr, holds the log
-	// and its retention is the operator's).
+	// Dir is the log directory, the only place personal data is logged:
+	// its day files are purged after Retention and AccessRetention, and
+	// `aula privacy` answers data-subject requests on them. Empty: stderr
+	// only, and so no personal data at all — stderr (journald, or whatever
+	// collects it) is beyond Aula's purge, so it never carries any.
 	Dir string
 	// Level is the lowest level logged.
 	Level slog.Leveler
-	// Stderr receives the operational text log.
+	// Stderr receives the operational text log, never personal data.
 	Stderr io.Writer
 	// Retention and AccessRetention: see DefaultRetention and
 	// DefaultAccessRetention (zero: those).
@@ -41,11 +43,16 @@ type Options struct {
 	Now func() time.Time
 }
 
-// New returns the server logger. With a log directory, JSON lines go to
-// the day files there with every attribute, and text lines without
-// personal data (Personal, addresses in errors masked) to stderr; a purge
-// runs at once and then every PurgeEvery. The closer stops the purge and
-// closes the file.
+// New returns the server logger. Stderr always gets text lines without
+// personal data (the attributes in Personal left out, addresses in
+// messages and error texts masked): whatever collects stderr keeps it
+// under its own retention, which Aula can neither purge nor search for a
+// data subject, so the server log's retention promise (personal data
+// deleted four weeks after the conference) can only hold if none goes
+// there. With a log directory, JSON lines with every attribute go to the
+// day files there as well; a purge runs at once and then every
+// PurgeEvery. Without one, personal data is not logged at all. The
+// closer stops the purge and closes the file.
 func New(o Options) (*slog.Logger, io.Closer, error) {
 	if o.Level == nil {
 		o.Level = slog.LevelInfo
@@ -53,14 +60,14 @@ func New(o Options) (*slog.Logger, io.Closer, error) {
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
 	}
+	text := slog.NewTextHandler(o.Stderr, &slog.HandlerOptions{Level: o.Level, ReplaceAttr: stderrAttr})
 	if o.Dir == "" {
-		return slog.New(slog.NewTextHandler(o.Stderr, &slog.HandlerOptions{Level: o.Level})), nopCloser{}, nil
+		return slog.New(text), nopCloser{}, nil
 	}
 	w, err := NewWriter(o.Dir, o.Now)
 	if err != nil {
 		return nil, nil, err
 	}
-	text := slog.NewTextHandler(o.Stderr, &slog.HandlerOptions{Level: o.Level, ReplaceAttr: stderrAttr})
 	file := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: o.Level})
 	log := slog.New(fanout{text, file})
 	d := &Dir{Path: o.Dir, Retention: o.Retention, AccessRetention: o.AccessRetention, Now: o.Now, Log: log}

@@ -7,10 +7,11 @@ import (
 	"strings"
 )
 
-// Personal are the attribute keys whose values are personal data. With a
-// log directory they are written to the day files only, where retention
-// and data-subject requests reach them; the stderr copy (journald under
-// systemd, outside Aula's retention) leaves them out. Every log call in
+// Personal are the attribute keys whose values are personal data. They
+// are written to the day files of the log directory only, where retention
+// and data-subject requests reach them; stderr (journald under systemd,
+// outside Aula's retention) never carries them, with or without a log
+// directory. Every log call in
 // Aula that carries personal data uses one of these keys; a test greps
 // the packages for calls that do not.
 var Personal = map[string]bool{
@@ -32,9 +33,9 @@ var errorKeys = map[string]bool{"err": true, "error": true, "reason": true}
 // Redacted stands for a masked address on stderr.
 const Redacted = "[addr]"
 
-// stderrAttr is the ReplaceAttr of the stderr handler when a log directory
-// exists: it drops personal attributes and masks addresses in messages and
-// error texts.
+// stderrAttr is the ReplaceAttr of the stderr handler, with or without a
+// log directory: it drops personal attributes and masks addresses in
+// messages and error texts.
 func stderrAttr(groups []string, a slog.Attr) slog.Attr {
 	if Personal[a.Key] {
 		return slog.Attr{}

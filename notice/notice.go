@@ -48,9 +48,11 @@ type Facts struct {
 	StoreTTL time.Duration
 
 	// LogFiles: the server log is written to files in a log directory,
-	// where Aula deletes it after the retention periods below. Without
-	// it the log goes to the process's standard error only, i.e. to the
-	// system's logging, whose retention the operator decides.
+	// where Aula deletes it after the retention periods below; they are
+	// the only place personal data is logged. Without them the log goes
+	// to the process's standard error only (the system's logging), which
+	// never carries personal data (package logs leaves it out), so the
+	// notice says that no personal data is logged.
 	LogFiles bool
 	// ConferenceLogRetention: log entries of a conference (including the
 	// full number of callers) are deleted this long after it ended.

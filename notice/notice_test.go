@@ -61,6 +61,9 @@ func TestNoticePromises(t *testing.T) {
 			{"„Phone ···789“", true},
 			{"„Phone 1“", true},
 			{"vollständige Rufnummer** wird nur in das Serverprotokoll", true},
+			{"nicht protokolliert. Sie\n  erreicht", false},
+			{"den Dienst zu betreiben und Fehler zu finden", true},
+			{"personenbezogenen Daten", false},
 			{"gelöscht, 35 Tage nach deren Ende", true},
 			{"Telefonie-Anbieter", true},
 			{"### Externe Videos", true},
@@ -96,6 +99,9 @@ func TestNoticePromises(t *testing.T) {
 			{`"Phone ···789"`, true},
 			{`"Phone 1"`, true},
 			{"full phone number** is written only to the server log", true},
+			{"not logged at all", false},
+			{"run the service and find faults", true},
+			{"personal data", false},
 			{"log entries, 35 days after the conference ended", true},
 			{"telephony provider", true},
 			{"### External videos", true},
@@ -137,8 +143,16 @@ func TestNoticePromises(t *testing.T) {
 			{"liegen nur im Arbeitsspeicher unseres Servers", true},
 			{"Redis", false},
 			{"Tage", false},
-			{"Systemprotokollierung des Servers", true},
-			{"Speicherort und Speicherdauer\n  der Systemprotokolle", true},
+			// Without log files nothing personal is logged, and the
+			// notice says so instead of sending readers to a system log.
+			{"Ohne eigene Protokolldateien protokolliert der\n  Server keine personenbezogenen Daten", true},
+			{"keine IP-Adresse (auch keine\n  gekürzte), keine Angaben zu Browser und Betriebssystem.", true},
+			{"nur Betriebsmeldungen\n  ohne personenbezogene Daten", true},
+			{"Ihre IP-Adresse und\n  die Angaben zu Browser und Betriebssystem protokollieren wir nicht", true},
+			{"Fehler zu finden", false},
+			{"gekürzter IP-Adresse", false},
+			{"/24", false},
+			{"Systemprotokolle]", false},
 			{"`aula_session`", true},
 			{"kein Ablaufdatum", true},
 			{"Secure", false},
@@ -160,8 +174,13 @@ func TestNoticePromises(t *testing.T) {
 			{"is kept in the memory of our server only", true},
 			{"Redis", false},
 			{"days", false},
-			{"handed to the server's system\n  logging", true},
-			{"where the\n  system logs are kept, and for how long", true},
+			{"without log files of its own, the server logs no\n  personal data", true},
+			{"no IP address (not even a shortened one), no details of\n  browser or operating system.", true},
+			{"only operational messages without personal data", true},
+			{"we do not log your IP address or the\n  details of your browser and operating system", true},
+			{"find faults", false},
+			{"/24", false},
+			{"system logs are kept", false},
 			{"`aula_session`", true},
 			{"no expiry date", true},
 			{"Secure", false},
@@ -209,14 +228,27 @@ func TestNoticeVideoAndNumberVariants(t *testing.T) {
 	f.Video = Video{Files: true, Vimeo: true}
 	f.DialIn, f.CallerName, f.WithheldName = true, "Phone ···789", "Phone 1"
 	de, en := render(t, f, "de"), render(t, f, "en")
-	for _, w := range []string{"Videodateien (MP4, WebM)", "Vimeo, mit der Einstellung „Do Not Track“ (`dnt=1`)", "(Rufnummer: **[Vom Betreiber zu ergänzen: Einwahlnummer]**)", "mit dem Serverprotokoll gelöscht (siehe Speicherdauer)"} {
+	// Without log files (factsB) the caller's number is not logged at all.
+	for _, w := range []string{"Videodateien (MP4, WebM)", "Vimeo, mit der Einstellung „Do Not Track“ (`dnt=1`)", "(Rufnummer: **[Vom Betreiber zu ergänzen: Einwahlnummer]**)",
+		"**Ihre vollständige Rufnummer** wird überhaupt nicht protokolliert.", "Betriebssystem, keine\n  Rufnummer."} {
 		if !strings.Contains(de, w) {
 			t.Errorf("de: missing %q", w)
 		}
 	}
-	for _, w := range []string{"video files (MP4, WebM)", `Vimeo, with the "Do Not Track" setting (` + "`dnt=1`)", "(number: **[Operator to complete: dial-in number]**)", "deleted with the server log (see retention)"} {
+	for _, w := range []string{"video files (MP4, WebM)", `Vimeo, with the "Do Not Track" setting (` + "`dnt=1`)", "(number: **[Operator to complete: dial-in number]**)",
+		"**Your full phone number** is not logged at all.", "browser or operating system, no phone number."} {
 		if !strings.Contains(en, w) {
 			t.Errorf("en: missing %q", w)
+		}
+	}
+	for _, w := range []string{"Serverprotokoll\n  geschrieben", "Protokolleinträgen", "Serverprotokoll gelöscht"} {
+		if strings.Contains(de, w) {
+			t.Errorf("de: has %q without log files", w)
+		}
+	}
+	for _, w := range []string{"written only to the server log", "log entries", "deleted with the server log"} {
+		if strings.Contains(en, w) {
+			t.Errorf("en: has %q without log files", w)
 		}
 	}
 	if strings.Contains(de, "youtube") || strings.Contains(en, "youtube") {

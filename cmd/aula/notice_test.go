@@ -24,13 +24,16 @@ func TestNoticeCommand(t *testing.T) {
 	}{
 		{
 			args: []string{"-lang", "de", "-sip-addr", "127.0.0.1:5060", "-video-providers", "vimeo", "--turn=on"},
-			want: []string{"## Videokonferenzen (Aula)", "### Telefoneinwahl", "`+49 30 1234567`", "Vimeo", "TURN-Server, der"},
-			not:  []string{"YouTube", "Keine Inhalte Dritter"},
+			// No AULA_LOG_DIR: no personal data is logged, the number neither.
+			want: []string{"## Videokonferenzen (Aula)", "### Telefoneinwahl", "`+49 30 1234567`", "Vimeo", "TURN-Server, der",
+				"Rufnummer** wird überhaupt nicht protokolliert", "Server keine personenbezogenen Daten"},
+			not: []string{"YouTube", "Keine Inhalte Dritter", "wird nur in das Serverprotokoll"},
 		},
 		{
 			args: []string{"-video-providers=", "--lang=en"},
-			want: []string{"## Video conferences (Aula)", "### No third-party content"},
-			not:  []string{"Phone dial-in", "TURN server that"},
+			want: []string{"## Video conferences (Aula)", "### No third-party content",
+				"the server logs no\n  personal data: no IP address", "only operational messages without personal data"},
+			not: []string{"Phone dial-in", "TURN server that", "system logs are kept"},
 		},
 	} {
 		var out, errb bytes.Buffer
