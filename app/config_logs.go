@@ -12,9 +12,9 @@ type LogSettings struct {
 	// LogDir, when set, receives the server log as JSON lines, one file
 	// per UTC day, with the personal data operation needs (full client
 	// addresses and browsers on join lines, a caller's full number);
-	// stderr then gets the same lines without personal data. Empty: the
-	// whole log goes to stderr, and its retention is whatever collects
-	// stderr (journald).
+	// stderr gets the same lines without personal data. Empty: stderr
+	// only, and no personal data is logged at all (journald, which
+	// collects stderr, is beyond Aula's retention).
 	LogDir string `name:"log-dir" json:"log_dir" help:"directory for the server log (JSON lines, one file per day); empty: stderr only"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `name:"log-level" json:"log_level" help:"debug, info, warn or error"`

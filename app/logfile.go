@@ -10,8 +10,8 @@ import (
 )
 
 // NewLogger returns the server logger (package logs): with LogDir, JSON
-// lines with personal data in the day files there, purged hourly, and
-// stderr without personal data; without it, everything on stderr. The
+// lines with personal data in the day files there, purged hourly; stderr
+// never carries personal data (without LogDir none is logged at all). The
 // closer stops the purge and closes the file.
 func NewLogger(cfg Config, stderr io.Writer) (*slog.Logger, io.Closer, error) {
 	var level slog.Level
