@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +16,7 @@ import (
 
 	"aula/internal/testenv"
 	"aula/room"
+	"aula/store"
 )
 
 // mediaProbe records the page's RTCPeerConnections and captured tracks, so
@@ -206,5 +211,42 @@ func TestMediaInTheBrowser(t *testing.T) {
 
 	for _, p := range []*tab{mod, viewer} {
 		p.noErrors()
+	}
+
+	// Media is relayed in memory only, never written: after a session of
+	// audio, two cameras and a screen share, every file in the server's
+	// data directory is the meeting's slides (the PDF from create and its
+	// page images), and the store holds only small state: no value the
+	// size of a few seconds of audio.
+	err := filepath.WalkDir(a.DataDir(), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if !bytes.HasPrefix(b, []byte("%PDF-")) && !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) && !bytes.HasPrefix(b, []byte("{")) {
+			t.Errorf("a file in the data directory after a media session is no document: %s (%d bytes, starts %q)", p, len(b), b[:min(len(b), 8)])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, err := store.Dump(context.Background(), a.Store())
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for k, v := range dump {
+		total += len(v)
+		if len(v) > 8<<10 {
+			t.Errorf("store value %s holds %d bytes", k, len(v))
+		}
+	}
+	relayed := mod.inbound().AudioBytes + mod.inbound().VideoBytes + viewer.inbound().AudioBytes + viewer.inbound().VideoBytes
+	if total > 64<<10 || relayed < 32<<10 {
+		t.Errorf("the store holds %d bytes after %.0f bytes of media relayed", total, relayed)
 	}
 }

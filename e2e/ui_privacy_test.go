@@ -144,9 +144,14 @@ func TestPrivacyOfASession(t *testing.T) {
 	mod.drag("a stroke", stroke(0.2, 0.5)...)
 	viewer.waitFor("the stroke", shapes("pen", "")+` === 1`)
 
-	// Notes from both.
+	// Notes from both, one after the other: the viewer waits for the
+	// moderator's line, so neither types into the other's words (typing
+	// at the same place at once is TestLessonToolsInTheBrowser's).
 	for _, p := range []*tab{mod, viewer} {
 		p.openTab("notes")
+		if p == viewer {
+			p.waitFor("the moderator's line in the notes", `document.querySelector('#notes-text').value.includes('moderator was here. ')`)
+		}
 		p.click("into the notes", "#notes-text")
 		if err := p.typeText(p.name + " was here. "); err != nil {
 			t.Fatal(err)
