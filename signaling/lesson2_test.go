@@ -97,6 +97,65 @@ func TestLessonToolsOverTheWire(t *testing.T) {
 	}
 }
 
+// TestPollAnswersStayPrivateUntilPublished: while a poll is open, what
+// reaches a viewer's socket is that viewer's own answer only: no count,
+// no total, no voter and no other participant's text, in a choice poll
+// and in a text poll; once published, the result (without voters) does.
+func TestPollAnswersStayPrivateUntilPublished(t *testing.T) {
+	e := lessonTools(t)
+	mod, anna, _, annaW := twoInRoom(t, e)
+	bert := e.dial(e.join("Bert", room.Viewer))
+	bertW := welcomeOfMsg(t, bert)
+	for _, kind := range []string{room.PollLetters, room.PollText} {
+		mod.send(TypePollStart, "q-"+kind, PollStartMsg{Question: "Welche?", Kind: kind, Letters: 4})
+		mod.expect(TypeAck, errorWithRef("q-"+kind))
+		opened := func(m Envelope) bool {
+			v := decodeData[room.PollView](t, m)
+			return v.Kind == kind && v.Status == room.PollOpen
+		}
+		poll := decodeData[room.PollView](t, anna.expect(TypePollState, opened))
+		bert.expect(TypePollState, opened)
+		bert.pending()
+		for len(bert.raw) > 0 {
+			<-bert.raw
+		}
+		vote := PollVoteMsg{Poll: poll.ID, Choices: []int{2}}
+		if kind == room.PollText {
+			vote = PollVoteMsg{Poll: poll.ID, Text: "Annas geheime Antwort"}
+		}
+		anna.send(TypePollVote, "v-"+kind, vote)
+		anna.expect(TypeAck, errorWithRef("v-"+kind))
+		// The moderator's live result counts Anna's answer: it was made.
+		mod.expect(TypePollState, func(m Envelope) bool {
+			v := decodeData[room.PollView](t, m)
+			return v.ID == poll.ID && v.Total == 1
+		})
+		bert.pending()
+		var seen []string
+		for len(bert.raw) > 0 {
+			b := <-bert.raw
+			seen = append(seen, string(b))
+			for _, secret := range []string{annaW.Self.ID, "Annas geheime", `"counts"`, `"voters"`, `"texts"`, `"total":1`} {
+				if strings.Contains(string(b), secret) {
+					t.Errorf("%s poll: Bert received %q before the result was published: %s", kind, secret, b)
+				}
+			}
+		}
+		mod.send(TypePollPublish, "p-"+kind, nil)
+		mod.expect(TypeAck, errorWithRef("p-"+kind))
+		got := decodeData[room.PollView](t, bert.expect(TypePollState, func(m Envelope) bool {
+			return decodeData[room.PollView](t, m).Status == room.PollPublished
+		}))
+		if got.Total != 1 || len(got.Voters) != 0 || len(got.TextVoters) != 0 ||
+			(kind == room.PollLetters && got.Counts[2] != 1) || (kind == room.PollText && (len(got.Texts) != 1 || got.Texts[0] != "Annas geheime Antwort")) {
+			t.Errorf("%s poll: Bert's published result %+v (saw before: %v)", kind, got, seen)
+		}
+		if got.Voted || bertW.Self.ID == "" {
+			t.Errorf("%s poll: Bert shown as having voted", kind)
+		}
+	}
+}
+
 // FuzzLessonMessage: whatever a client sends as a poll, notes, timer or
 // video message, the answer is a protocol error (never internal), and a
 // refused message changes none of the features.
