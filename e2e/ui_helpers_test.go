@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -39,7 +40,21 @@ func (p *tab) openTab(name string) {
 		}
 		p.waitFor("the drawer open and still", `document.querySelector('#side').classList.contains('open') && getComputedStyle(document.querySelector('#side')).transform === 'none'`)
 	}
-	p.click("the "+name+" tab", "#tab-"+name)
+	// A click lands where the tab was when chromedp measured it; right
+	// after a viewport change the tab bar may still move, and the click
+	// then selects the neighbouring tab. Click again (a real click each
+	// time) until the panel shows.
+	deadline := time.Now().Add(stepWait)
+	for {
+		p.click("the "+name+" tab", "#tab-"+name)
+		settle := time.Now().Add(2 * time.Second)
+		for time.Now().Before(settle) && !p.eval(visible("#panel-"+name)) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if p.eval(visible("#panel-"+name)) || time.Now().After(deadline) {
+			break
+		}
+	}
 	p.waitFor("the "+name+" panel", visible("#panel-"+name))
 }
 
