@@ -15,6 +15,7 @@ import {
   pageKey, newShapeID, round, splitStroke, strokePath, toView, arrowHead, textLines, bounds,
   hitShape, Throttle, VIEW_W,
 } from '../board.js';
+import { Toolbar, COLORS, SIZES } from './wbtoolbar.js';
 
 /**
  * @typedef {import('../store.js').Store} Store
@@ -23,7 +24,8 @@ import {
  * @typedef {import('../protocol.js').PageRef} PageRef
  * @typedef {import('../board.js').Board} Board
  * @typedef {import('../board.js').View} View
- * @typedef {'select'|'pen'|'highlighter'|'line'|'arrow'|'rect'|'ellipse'|'text'|'eraser'|'pointer'|'pan'} Tool
+ * @typedef {import('./wbtoolbar.js').Tool} Tool
+ * @typedef {import('./wbtoolbar.js').Size} Size
  * @typedef {{ref: PageRef, key: string, aspect: number}} Page
  * @typedef {{
  *   page: () => Page|null,
@@ -45,61 +47,10 @@ function svg(tag, attrs = {}) {
   return el;
 }
 
-/** The drawing tools, in toolbar order. */
-export const TOOLS = /** @type {Tool[]} */ (['select', 'pen', 'highlighter', 'line', 'arrow', 'rect', 'ellipse', 'text', 'eraser', 'pointer', 'pan']);
-/** The colours offered. */
-export const COLORS = ['#1d2329', '#e53935', '#fb8c00', '#fdd835', '#43a047', '#1e88e5', '#8e24aa', '#ffffff'];
-/** Line widths (fractions of the page width) and text sizes (of its height). */
-const SIZES = /** @type {const} */ ({ thin: [0.002, 0.03], medium: [0.004, 0.045], thick: [0.01, 0.07] });
 /** The highlighter is this much wider than the pen. */
 const HIGHLIGHT = 5;
 /** How close (CSS pixels) the eraser and selection must come to a shape. */
 const REACH = 8;
-
-/** @param {Tool} tool */
-function toolName(tool) {
-  switch (tool) {
-    case 'select': return t('wb.tool.select');
-    case 'pen': return t('wb.tool.pen');
-    case 'highlighter': return t('wb.tool.highlighter');
-    case 'line': return t('wb.tool.line');
-    case 'arrow': return t('wb.tool.arrow');
-    case 'rect': return t('wb.tool.rect');
-    case 'ellipse': return t('wb.tool.ellipse');
-    case 'text': return t('wb.tool.text');
-    case 'eraser': return t('wb.tool.eraser');
-    case 'pointer': return t('wb.tool.pointer');
-    default: return t('wb.tool.pan');
-  }
-}
-
-/** @param {string} c */
-function colorName(c) {
-  switch (c) {
-    case '#1d2329': return t('wb.color.black');
-    case '#e53935': return t('wb.color.red');
-    case '#fb8c00': return t('wb.color.orange');
-    case '#fdd835': return t('wb.color.yellow');
-    case '#43a047': return t('wb.color.green');
-    case '#1e88e5': return t('wb.color.blue');
-    case '#8e24aa': return t('wb.color.purple');
-    default: return t('wb.color.white');
-  }
-}
-
-/** @param {string} size */
-function sizeName(size) {
-  switch (size) {
-    case 'thin': return t('wb.size.thin');
-    case 'medium': return t('wb.size.medium');
-    default: return t('wb.size.thick');
-  }
-}
-
-/** @param {Tool} tool */
-function toolIcon(tool) {
-  return tool === 'pan' ? 'hand' : 'wb-' + tool;
-}
 
 /**
  * What a whiteboard refusal means, in the user's language.
@@ -128,7 +79,7 @@ export class Whiteboard {
     /** @type {Tool} */
     this.tool = 'pen';
     this.color = COLORS[1];
-    /** @type {'thin'|'medium'|'thick'} */
+    /** @type {Size} */
     this.size = 'medium';
     this.key = '';
     this.aspect = 16 / 9;
@@ -152,12 +103,24 @@ export class Whiteboard {
     this.svg.replaceChildren(this.gShapes, this.gLive, this.gSel);
     this.cursorBox = $('wb-cursors');
     this.textInput = /** @type {HTMLInputElement} */ ($('wb-text'));
-    this.tools = $('wb-tools');
+    this.toolbar = new Toolbar($('wb-tools'), {
+      tool: (tool) => this.setTool(tool),
+      color: (c) => {
+        this.color = c;
+        this.renderTools();
+      },
+      size: (size) => {
+        this.size = size;
+        this.renderTools();
+      },
+      undo: (redo) => this.undo(redo),
+      clear: (all) => this.clear(all),
+    });
 
     this.drawingOut = new Throttle(60, (/** @type {any} */ d) => this.conn.request(ClientType.WB_DRAWING, d).catch(() => {}));
     this.cursorOut = new Throttle(100, (/** @type {any} */ d) => this.conn.request(ClientType.WB_CURSOR, d).catch(() => {}));
 
-    this.buildTools();
+    this.renderTools();
     this.bindPointer();
     this.bindText();
 
@@ -406,68 +369,16 @@ export class Whiteboard {
 
   // ---- The toolbar -------------------------------------------------------
 
-  /** @private */
-  buildTools() {
-    const tools = TOOLS.map((tool) => h('button', {
-      type: 'button', class: 'btn icon-btn small wb-tool', 'data-tool': tool, 'aria-pressed': 'false',
-      'aria-label': toolName(tool), title: toolName(tool),
-      onclick: () => this.setTool(tool),
-    }, icon(toolIcon(tool))));
-    const colors = COLORS.map((c) => {
-      const sw = h('span', { class: 'wb-swatch', 'aria-hidden': 'true' });
-      sw.style.background = c;
-      return h('button', {
-        type: 'button', class: 'btn icon-btn small wb-color', 'data-color': c, 'aria-pressed': 'false',
-        'aria-label': colorName(c), title: colorName(c),
-        onclick: () => {
-          this.color = c;
-          this.renderTools();
-        },
-      }, sw);
-    });
-    const sizes = Object.keys(SIZES).map((size) => h('button', {
-      type: 'button', class: 'btn icon-btn small wb-size', 'data-size': size, 'aria-pressed': 'false',
-      'aria-label': sizeName(size), title: sizeName(size),
-      onclick: () => {
-        this.size = /** @type {'thin'|'medium'|'thick'} */ (size);
-        this.renderTools();
-      },
-    }, h('span', { class: 'wb-dot wb-dot-' + size, 'aria-hidden': 'true' })));
-    /** @param {string} id @param {string} name @param {string} label @param {() => void} f */
-    const act = (id, name, label, f) => h('button', {
-      type: 'button', id, class: 'btn icon-btn small', 'aria-label': label, title: label, onclick: f,
-    }, icon(name));
-    this.tools.replaceChildren(
-      h('div', { class: 'wb-group', role: 'group', 'aria-label': t('wb.tools.draw') }, ...tools),
-      h('div', { class: 'wb-group', role: 'group', 'aria-label': t('wb.tools.color') }, ...colors),
-      h('div', { class: 'wb-group', role: 'group', 'aria-label': t('wb.tools.size') }, ...sizes),
-      h('div', { class: 'wb-group', role: 'group', 'aria-label': t('wb.tools.edit') },
-        act('wb-undo', 'wb-undo', t('wb.undo'), () => this.undo(false)),
-        act('wb-redo', 'wb-redo', t('wb.redo'), () => this.undo(true)),
-        act('wb-clear-mine', 'trash', t('wb.clearMine'), () => this.clear(false)),
-        act('wb-clear-all', 'wb-clearAll', t('wb.clearPage'), () => this.clear(true))),
-    );
-    this.renderTools();
-  }
-
   /** Shows the toolbar to those who may draw, with the current choices. */
   renderTools() {
     const may = this.mayDraw();
     const presenter = this.isPresenter();
-    this.tools.hidden = !may;
     if (!may) {
       this.cancelGesture();
       this.closeText(false);
     }
     if (this.tool === 'pan' && !presenter) this.tool = 'pen';
-    for (const b of this.tools.querySelectorAll('[data-tool]')) {
-      const tool = b.getAttribute('data-tool');
-      b.setAttribute('aria-pressed', String(tool === this.tool));
-      /** @type {HTMLElement} */ (b).hidden = tool === 'pan' && !presenter;
-    }
-    for (const b of this.tools.querySelectorAll('[data-color]')) b.setAttribute('aria-pressed', String(b.getAttribute('data-color') === this.color));
-    for (const b of this.tools.querySelectorAll('[data-size]')) b.setAttribute('aria-pressed', String(b.getAttribute('data-size') === this.size));
-    $('wb-clear-all').hidden = !presenter;
+    this.toolbar.render({ may, presenter, tool: this.tool, color: this.color, size: this.size });
     this.svg.classList.toggle('can-draw', may);
     this.svg.setAttribute('data-tool', may ? this.tool : '');
   }
