@@ -3,13 +3,9 @@ package static
 import (
 	"encoding/json"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"unicode/utf16"
 
-	"aula/internal/testenv"
 	"aula/room"
 )
 
@@ -19,37 +15,14 @@ import (
 // results as the server's own transform and compose on cases made here
 // with room.Transform and room.Compose.
 func TestNotesOTModule(t *testing.T) {
-	node := testenv.Tool(t, "node")
-	dir := t.TempDir()
-	for src, dst := range map[string]string{
-		"js/notes-ot.js":             "notes-ot.js",
-		"testdata/notes_ot_test.mjs": "notes_ot_test.mjs",
-	} {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"type":"module"}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	cases, err := json.Marshal(goOTCases(t, 2000))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "go_cases.json"), cases, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, "--test", filepath.Join(dir, "notes_ot_test.mjs"))
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node --test: %v\n%s", err, out)
-	}
-	t.Logf("%s", out)
+	nodeTest(t, "notes_ot_test.mjs", map[string]string{
+		"js/notes-ot.js":             "notes-ot.js",
+		"testdata/notes_ot_test.mjs": "notes_ot_test.mjs",
+	}, map[string][]byte{"go_cases.json": cases})
 }
 
 type otCase struct {
