@@ -35,11 +35,6 @@ func main() {
 	os.Exit(code)
 }
 
-type extraFlags struct {
-	jsonPath string
-	header   bool
-}
-
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) (int, error) {
 	o, f, err := parseFlags(args, stderr, getenv)
 	if err != nil {
@@ -54,23 +49,14 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) (i
 	if err != nil {
 		return 1, err
 	}
-	if f.header {
-		fmt.Fprintln(stdout, loadgen.NotesMarkdownHeader())
-	}
-	fmt.Fprintln(stdout, res.MarkdownRow())
-	js := res.JSON()
-	if f.jsonPath != "" {
-		if err := os.WriteFile(f.jsonPath, []byte(js+"\n"), 0o644); err != nil {
-			return 1, fmt.Errorf("json: %w", err)
-		}
-	} else {
-		fmt.Fprintln(stdout, js)
+	if err := f.Write(stdout, loadgen.NotesMarkdownHeader(), res); err != nil {
+		return 1, err
 	}
 	return 0, nil
 }
 
-func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (loadgen.NotesOptions, extraFlags, error) {
-	var ef extraFlags
+func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (loadgen.NotesOptions, loadgen.Output, error) {
+	var ef loadgen.Output
 	fs := flag.NewFlagSet("aula-notes", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o loadgen.NotesOptions
@@ -78,19 +64,13 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (lo
 	fs.IntVar(&o.Editors, "editors", 50, "editors in all, the first a moderator")
 	fs.Float64Var(&o.Rate, "rate", 100, "note operations per second, all editors together (at most 60 per editor)")
 	fs.IntVar(&o.MaxText, "max-text", 20000, "past this length every operation also deletes as much as it inserts")
-	fs.StringVar(&ef.jsonPath, "json", "", "write the JSON result to this file instead of stdout")
-	fs.BoolVar(&ef.header, "header", true, "print the Markdown table header")
-	verbose := fs.Bool("v", false, "log progress and the server's errors to stderr")
+	ef.AddFlags(fs, "log progress and the server's errors to stderr")
 	if err := fs.Parse(args); err != nil {
 		return o, ef, err
 	}
 	if fs.NArg() > 0 {
 		return o, ef, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	level := slog.LevelWarn
-	if *verbose {
-		level = slog.LevelDebug // progress and every error from the server
-	}
-	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	o.Logger = ef.Logger(stderr, slog.LevelDebug) // progress and every error from the server
 	return o, ef, nil
 }

@@ -19,7 +19,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.Rate != 400 || o.Editors != 40 || o.Duration != 30*time.Second || o.Secret != "from-env" ||
-		ef.jsonPath != "/tmp/x.json" || ef.header || o.MaxText != 20000 {
+		ef.JSONPath != "/tmp/x.json" || ef.Header || o.MaxText != 20000 {
 		t.Errorf("parsed %+v %+v", o, ef)
 	}
 	for args, want := range map[string]string{

@@ -36,8 +36,8 @@ func main() {
 }
 
 type extraFlags struct {
-	jsonPath, cpuProfile string
-	header               bool
+	loadgen.Output
+	cpuProfile string
 }
 
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) (int, error) {
@@ -65,17 +65,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) (i
 	if err != nil {
 		return 1, err
 	}
-	if f.header {
-		fmt.Fprintln(stdout, loadgen.WBMarkdownHeader())
-	}
-	fmt.Fprintln(stdout, res.MarkdownRow())
-	js := res.JSON()
-	if f.jsonPath != "" {
-		if err := os.WriteFile(f.jsonPath, []byte(js+"\n"), 0o644); err != nil {
-			return 1, fmt.Errorf("json: %w", err)
-		}
-	} else {
-		fmt.Fprintln(stdout, js)
+	if err := f.Write(stdout, loadgen.WBMarkdownHeader(), res); err != nil {
+		return 1, err
 	}
 	return 0, nil
 }
@@ -93,20 +84,14 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (lo
 	fs.IntVar(&o.Stroke, "stroke", 10, "messages per stroke: stroke-1 wb.drawing, then one wb.draw")
 	fs.IntVar(&o.Points, "points", 3, "points each message adds to the stroke")
 	fs.IntVar(&o.ClearAt, "clear-at", 600, "the presenter clears the page when it holds this many shapes")
-	fs.StringVar(&ef.jsonPath, "json", "", "write the JSON result to this file instead of stdout")
 	fs.StringVar(&ef.cpuProfile, "cpuprofile", "", "write the generator's own CPU profile to this file")
-	fs.BoolVar(&ef.header, "header", true, "print the Markdown table header")
-	verbose := fs.Bool("v", false, "log progress to stderr")
+	ef.AddFlags(fs, "log progress to stderr")
 	if err := fs.Parse(args); err != nil {
 		return o, ef, err
 	}
 	if fs.NArg() > 0 {
 		return o, ef, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	level := slog.LevelWarn
-	if *verbose {
-		level = slog.LevelInfo
-	}
-	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	o.Logger = ef.Logger(stderr, slog.LevelInfo)
 	return o, ef, nil
 }

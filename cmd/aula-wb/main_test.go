@@ -19,7 +19,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.Rate != 240 || o.Participants != 50 || o.Duration != 30*time.Second || o.Secret != "from-env" ||
-		ef.jsonPath != "/tmp/x.json" || ef.header || o.PerDrawer != 50 || o.Stroke != 10 {
+		ef.JSONPath != "/tmp/x.json" || ef.Header || o.PerDrawer != 50 || o.Stroke != 10 {
 		t.Errorf("parsed %+v %+v", o, ef)
 	}
 	for args, want := range map[string]string{
