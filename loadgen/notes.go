@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,25 +148,15 @@ func RunNotes(ctx context.Context, o NotesOptions) (*NotesResult, error) {
 }
 
 // opToken names operation seq of editor e at the start of its insert.
-func opToken(e, seq int) string { return "e" + strconv.Itoa(e) + "." + strconv.Itoa(seq) + ";" }
+func opToken(e, seq int) string { return pairID("e", ".", e, seq) + ";" }
 
 // parseOpToken reads the token at the start of an insert.
 func parseOpToken(s string) (e, seq int, ok bool) {
-	rest, found := strings.CutPrefix(s, "e")
+	tok, _, found := strings.Cut(s, ";")
 	if !found {
 		return 0, 0, false
 	}
-	tok, _, found := strings.Cut(rest, ";")
-	if !found {
-		return 0, 0, false
-	}
-	es, ss, found := strings.Cut(tok, ".")
-	if !found {
-		return 0, 0, false
-	}
-	e, err1 := strconv.Atoi(es)
-	seq, err2 := strconv.Atoi(ss)
-	return e, seq, err1 == nil && err2 == nil && e >= 0 && seq >= 0
+	return parsePair(tok, "e", ".")
 }
 
 // makeOp is the operation an editor sends on a text of length n: del

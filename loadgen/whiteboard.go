@@ -267,21 +267,32 @@ func (g *wbGen) draw(ctx context.Context, d *drawer, interval, phase time.Durati
 var wbColors = []string{"#1e88e5", "#e53935", "#43a047", "#fb8c00", "#8e24aa", "#00897b"}
 
 // shapeID names stroke n of drawer d.
-func shapeID(d, n int) string { return "w" + strconv.Itoa(d) + "s" + strconv.Itoa(n) }
+func shapeID(d, n int) string { return pairID("w", "s", d, n) }
 
 // parseShapeID is shapeID's inverse.
-func parseShapeID(id string) (d, n int, ok bool) {
-	rest, found := strings.CutPrefix(id, "w")
+func parseShapeID(id string) (d, n int, ok bool) { return parsePair(id, "w", "s") }
+
+// pairID writes two counters as prefix, a, sep, b: the names the load
+// generator gives what it sends (shapes, note operations), so a receiver
+// finds the record of each without a shared table.
+func pairID(prefix, sep string, a, b int) string {
+	return prefix + strconv.Itoa(a) + sep + strconv.Itoa(b)
+}
+
+// parsePair is pairID's inverse: both counters, if s is exactly such a
+// name.
+func parsePair(s, prefix, sep string) (a, b int, ok bool) {
+	rest, found := strings.CutPrefix(s, prefix)
 	if !found {
 		return 0, 0, false
 	}
-	ds, ns, found := strings.Cut(rest, "s")
+	as, bs, found := strings.Cut(rest, sep)
 	if !found {
 		return 0, 0, false
 	}
-	d, err1 := strconv.Atoi(ds)
-	n, err2 := strconv.Atoi(ns)
-	return d, n, err1 == nil && err2 == nil && d >= 0 && n >= 0
+	a, err1 := strconv.Atoi(as)
+	b, err2 := strconv.Atoi(bs)
+	return a, b, err1 == nil && err2 == nil && a >= 0 && b >= 0
 }
 
 // strokePoints is a wavy line across the page, at a height by drawer and
