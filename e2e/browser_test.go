@@ -330,8 +330,8 @@ func runMeeting(t *testing.T, chrome, redisURL string) {
 }
 
 // startBrowser starts headless Chromium with a fresh profile; tabs are
-// made with newPage.
-func startBrowser(t *testing.T, chrome string) context.Context {
+// made with newPage. extra adds flags (e.g. a certificate to trust).
+func startBrowser(t *testing.T, chrome string, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chrome),
@@ -348,7 +348,7 @@ func startBrowser(t *testing.T, chrome string) context.Context {
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.UserDataDir(t.TempDir()),
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
 	t.Cleanup(cancelAlloc)
 	browser, cancelBrowser := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancelBrowser)

@@ -64,30 +64,7 @@ func startOpsServer(t *testing.T, mod func(*app.Config)) (*app.App, *testenv.Log
 // startBrowser.
 func startBrowserTrusting(t *testing.T, chrome, spki string) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("allow-loopback-in-peer-connection", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("ignore-certificate-errors-spki-list", spki),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(browser); err != nil { // starts the browser: no timeout
-		t.Fatalf("start chromium: %v", err)
-	}
-	return browser
+	return startBrowser(t, chrome, chromedp.Flag("ignore-certificate-errors-spki-list", spki))
 }
 
 func get(t *testing.T, c *http.Client, u string, header ...string) (*http.Response, string) {
