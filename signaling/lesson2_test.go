@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"aula/room"
-	"aula/store"
 )
 
 func lessonTools(t *testing.T) *env {
@@ -175,49 +172,10 @@ func FuzzLessonMessage(f *testing.F) {
 	} {
 		f.Add(s[0], []byte(s[1]))
 	}
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	policy := room.VideoPolicy{Providers: []string{room.ProviderFile, room.ProviderYouTube}}
-	mgr := room.NewManager(room.Config{Logger: log, Features: []room.FeatureSpec{room.PresentationFeature(), room.WhiteboardFeature(),
-		room.PollFeature(), room.NotesFeature(), room.TimerFeature(), room.VideoFeature(policy)}}, store.NewMemory(nil), nil)
-	mt, _, err := mgr.Create(ctx, room.Settings{MeetingID: "fuzz-lesson", Name: "F", AttendeePW: "a", ModeratorPW: "m"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	member, err := mgr.Attach(ctx, mt.Key, room.Identity{ParticipantID: "mod", Name: "M", Role: room.Moderator}, room.ListenerFunc(func(room.Event) {}))
-	if err != nil {
-		f.Fatal(err)
-	}
-	fc := &fakeConn{m: member, sent: make(chan string, 1024)}
-	handlers := map[string]Handler{}
-	for _, ext := range []Extension{Polls(), Notes(), Timer(), Video()} {
-		h, _ := ext.Open(ctx, fc)
-		for _, typ := range ext.Types() {
-			handlers[typ] = h
-		}
-	}
-	f.Fuzz(func(t *testing.T, typ string, data []byte) {
-		h := handlers[typ]
-		if h == nil {
-			return
-		}
-		before, _ := member.Snapshot(ctx)
-		err := h.Handle(ctx, typ, data)
-		if err == nil {
-			return
-		}
-		switch code := codeOf(err); code {
-		case CodeBadRequest, CodeForbidden, CodeNotFound, CodeConflict, CodeUnknownType:
-		default:
-			t.Fatalf("%s %q: error %v has code %s", typ, data, err, code)
-		}
-		after, _ := member.Snapshot(ctx)
-		b1, _ := json.Marshal(before.Features)
-		b2, _ := json.Marshal(after.Features)
-		if string(b1) != string(b2) {
-			t.Fatalf("%s %q refused (%v) but changed the features", typ, data, err)
-		}
-	})
+	fuzzExtensions(f, []room.FeatureSpec{room.PresentationFeature(), room.WhiteboardFeature(),
+		room.PollFeature(), room.NotesFeature(), room.TimerFeature(), room.VideoFeature(policy)},
+		[]Extension{Polls(), Notes(), Timer(), Video()}, CodeBadRequest, CodeForbidden, CodeNotFound, CodeConflict, CodeUnknownType)
 }
 
 // TestLessonToolsWipedAtEnd: a meeting whose board, presentation, poll,
