@@ -189,20 +189,11 @@ func (d *Dir) Erase(ctx context.Context, c Criteria) (EraseResult, error) {
 	if !c.identifies() && c.Meeting == "" {
 		return res, ErrTooBroad
 	}
-	release, err := d.lock()
+	release, holds, files, err := d.beginRewrite()
 	if err != nil {
 		return res, err
 	}
 	defer release()
-	removeTemps(d.Path)
-	holds, err := readHolds(d.Path)
-	if err != nil {
-		return res, err
-	}
-	files, err := dayFiles(d.Path)
-	if err != nil {
-		return res, err
-	}
 	crit := []Criteria{c}
 	for _, h := range holds {
 		crit = append(crit, h.Criteria)

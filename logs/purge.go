@@ -35,20 +35,11 @@ type PurgeResult struct {
 // Entries a hold selects stay. Day files left empty are deleted.
 func (d *Dir) Purge(ctx context.Context) (PurgeResult, error) {
 	var res PurgeResult
-	release, err := d.lock()
+	release, holds, files, err := d.beginRewrite()
 	if err != nil {
 		return res, err
 	}
 	defer release()
-	removeTemps(d.Path)
-	holds, err := readHolds(d.Path)
-	if err != nil {
-		return res, err
-	}
-	files, err := dayFiles(d.Path)
-	if err != nil {
-		return res, err
-	}
 	crit := make([]Criteria, len(holds))
 	for i, h := range holds {
 		crit[i] = h.Criteria
@@ -106,4 +97,23 @@ func (d *Dir) Purge(ctx context.Context) (PurgeResult, error) {
 	}
 	err = d.audit(level, "log purge", "removed", res.Removed, "held", res.Held, "files", res.Files, "files_removed", res.FilesRemoved)
 	return res, err
+}
+
+// beginRewrite takes the directory's lock for a rewrite (erase, purge),
+// removes what an interrupted one left, and reads the holds and the day
+// files; the caller defers release.
+func (d *Dir) beginRewrite() (release func(), holds []Hold, files []dayFile, err error) {
+	release, err = d.lock()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	removeTemps(d.Path)
+	if holds, err = readHolds(d.Path); err == nil {
+		files, err = dayFiles(d.Path)
+	}
+	if err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	return release, holds, files, nil
 }
